@@ -1,0 +1,89 @@
+# mache: build the library, the `mache` program, the tests and the benchmarks.
+#   make            everything (OpenMP on where the compiler has it; OPENMP=0 turns it off)
+#   make test       the whole suite; last line "N passed, M failed"
+#   make test SANITIZE=1   the same suite with address and undefined-behaviour sanitizers
+#   make demo | bench | install PREFIX=...
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+OPENMP  ?= 1
+SANITIZE ?= 0
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -I.
+LDLIBS  += -lm
+
+ifeq ($(SANITIZE),1)
+  BUILD   := build/sanitize
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+else
+  BUILD   := build
+endif
+
+ifeq ($(OPENMP),1)
+  HAVE_OMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)
+  ifeq ($(HAVE_OMP),1)
+    CFLAGS  += -fopenmp
+    LDFLAGS += -fopenmp
+  endif
+endif
+
+# Layers, lowest first: nothing includes a header from a later folder.
+LIB_DIRS := tensor autograd nn data models
+LIB_SRC  := $(foreach d,$(LIB_DIRS),$(sort $(wildcard $(d)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libmache.a
+
+CLI_SRC  := $(sort $(wildcard examples/mache/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+CLI      := $(BUILD)/mache
+
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/%)
+
+BENCH_SRC := $(sort $(wildcard examples/bench/bench_*.c))
+BENCHES   := $(BENCH_SRC:examples/bench/%.c=$(BUILD)/%)
+
+all: $(LIB) $(CLI) $(TESTS) $(BENCHES)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/test_%: $(BUILD)/obj/tests/test_%.o $(BUILD)/obj/tests/harness.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bench_%: $(BUILD)/obj/examples/bench/bench_%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+test: $(TESTS) $(CLI)
+	@sh tests/run.sh $(BUILD) $(TESTS)
+
+bench: $(CLI) $(BENCHES)
+	@sh examples/bench/run.sh $(BUILD)
+
+demo: $(CLI)
+	@sh examples/demo.sh $(BUILD)
+
+HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
+install: $(LIB) $(CLI)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmache.a
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mache
+	for h in $(HEADERS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/mache/$$h; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDFLAGS) $(LDLIBS)|' mache.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mache.pc
+
+clean:
+	rm -rf build
+
+.PHONY: all test bench demo install clean
+.SECONDARY:
+-include $(shell find build -name '*.d' 2>/dev/null)

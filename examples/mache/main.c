@@ -1,0 +1,28 @@
+/* mache: the command-line program. Dispatches to one subcommand per file in this folder. */
+#include "examples/mache/commands.h"
+#include <stdio.h>
+#include <string.h>
+
+static const mc_command commands[] = {
+    /* entries are added as the commands land */
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mache COMMAND [options]   (mache COMMAND --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { usage(stderr); return 1; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mache: unknown command '%s' (try: mache --help)\n", argv[1]);
+    return 1;
+}

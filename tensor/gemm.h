@@ -1,0 +1,22 @@
+/* The matrix multiply all the model's FLOPs go through, in the three layouts forward and backward need,
+ * so that no op ever materialises a transpose. Row-major, with leading dimensions. */
+#ifndef MACHE_GEMM_H
+#define MACHE_GEMM_H
+
+/* C (M x N) = alpha * op(A) * op(B) + beta * C
+ *   op(A) is M x K: A is M x K (lda >= K), or with trans_a A is K x M (lda >= M)
+ *   op(B) is K x N: B is K x N (ldb >= N), or with trans_b B is N x K (ldb >= K)
+ * beta == 0 overwrites C without reading it (NaNs in C do not propagate). Parallel over cores. */
+void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
+             float alpha, const float *A, int lda, const float *B, int ldb,
+             float beta, float *C, int ldc);
+
+/* The portable reference path: plain C loops, same contract, used by tests to check the fast path. */
+void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
+                 float alpha, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+
+/* Which kernel mc_gemm runs on this machine: "avx512", "avx2", or "portable". */
+const char *mc_gemm_kernel_name(void);
+
+#endif

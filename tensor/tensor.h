@@ -1,0 +1,54 @@
+/* Tensors: float32 data of up to 4 dimensions, row-major and contiguous, plus an optional gradient.
+ * A tensor does not own its memory; parameters get theirs from the heap, step tensors from the arena. */
+#ifndef MACHE_TENSOR_H
+#define MACHE_TENSOR_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define MC_MAX_DIMS 4
+
+typedef struct mc_tensor {
+    float   *data;
+    float   *grad;          /* NULL until backward needs it, or for constants */
+    int      ndim;
+    int      shape[MC_MAX_DIMS];
+    int64_t  size;          /* product of shape */
+    int      requires_grad; /* a parameter, or computed from one */
+    const char *name;       /* for messages; may be NULL */
+} mc_tensor;
+
+/* Programming errors (a shape mismatch, an index out of range) stop the program with this message.
+ * Bad user data never reaches here: readers and loaders return an error instead. */
+_Noreturn void mc_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "(32,2500,3)" into buf; returns buf. */
+char *mc_shape_str(const mc_tensor *t, char *buf, size_t n);
+int64_t mc_shape_size(int ndim, const int *shape);
+int  mc_same_shape(const mc_tensor *a, const mc_tensor *b);
+/* The last dimension, and the product of all the others: the (rows, cols) view every op uses. */
+int     mc_cols(const mc_tensor *t);
+int64_t mc_rows(const mc_tensor *t);
+
+/* Recoverable errors (bad files, bad checkpoints, bad arguments) are reported by returning non-zero and
+ * writing one line into a caller's buffer of MC_ERRLEN bytes: what went wrong, where, and a hint. */
+#define MC_ERRLEN 512
+void mc_set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Heap helpers that stop with a message when memory runs out. */
+void *mc_malloc(size_t n);
+void *mc_calloc(size_t count, size_t n);
+void *mc_realloc(void *p, size_t n);
+
+/* ---- portable random numbers: the same sequence for a seed on every machine ---- */
+typedef struct mc_rng { uint64_t s[4]; } mc_rng;
+
+void     mc_rng_seed(mc_rng *r, uint64_t seed);
+uint64_t mc_rng_u64(mc_rng *r);
+double   mc_rng_uniform(mc_rng *r);               /* [0, 1) with 53 random bits */
+double   mc_rng_normal(mc_rng *r);                /* N(0, 1) */
+int      mc_rng_int(mc_rng *r, int n);            /* 0 .. n-1, unbiased */
+void     mc_rng_fill_uniform(mc_rng *r, float *x, int64_t n, float lo, float hi);
+void     mc_rng_fill_normal(mc_rng *r, float *x, int64_t n, float mean, float std);
+void     mc_rng_shuffle(mc_rng *r, int *idx, int n);
+
+#endif
