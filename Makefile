@@ -28,6 +28,9 @@ ifeq ($(OPENMP),1)
     LDFLAGS += -fopenmp
   endif
 endif
+ifneq ($(HAVE_OMP),1)
+  CFLAGS += -Wno-unknown-pragmas   # the `omp` pragmas are ignored on purpose: serial build
+endif
 
 # Layers, lowest first: nothing includes a header from a later folder.
 LIB_DIRS := tensor autograd nn data models

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void mc_fatal(const char *fmt, ...)
 {
@@ -52,6 +55,14 @@ int mc_same_shape(const mc_tensor *a, const mc_tensor *b)
 
 int mc_cols(const mc_tensor *t) { return t->ndim ? t->shape[t->ndim - 1] : 1; }
 int64_t mc_rows(const mc_tensor *t) { return t->size / mc_cols(t); }
+
+#ifdef _OPENMP
+int mc_num_threads(void) { return omp_get_max_threads(); }
+int mc_thread_id(void) { return omp_get_thread_num(); }
+#else
+int mc_num_threads(void) { return 1; }
+int mc_thread_id(void) { return 0; }
+#endif
 
 void *mc_malloc(size_t n)
 {

@@ -34,6 +34,10 @@ int64_t mc_rows(const mc_tensor *t);
 #define MC_ERRLEN 512
 void mc_set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Threads: how many parallel regions use, and which one this is (1 and 0 without OpenMP). */
+int mc_num_threads(void);
+int mc_thread_id(void);
+
 /* Heap helpers that stop with a message when memory runs out. */
 void *mc_malloc(size_t n);
 void *mc_calloc(size_t count, size_t n);

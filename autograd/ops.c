@@ -1,0 +1,695 @@
+/* Every op: its forward, then its backward. A backward reads n->out->grad and adds into the inputs'
+ * gradients (mc_grad allocates them on first use), so a tensor used twice accumulates both. */
+#include "autograd/ops.h"
+#include "tensor/gemm.h"
+#include "tensor/nearest.h"
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define PAR_MIN 32768   /* elementwise loops shorter than this stay on one thread */
+
+static int needs_grad(const mc_tensor *t) { return t && t->requires_grad; }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Broadcasting binary ops. Shapes are right-aligned into 4 dimensions; a dimension of size 1 repeats.
+ */
+typedef struct { int shape[4]; int64_t sa[4], sb[4]; int ndim; } broadcast;
+
+static void broadcast_setup(const char *op, const mc_tensor *a, const mc_tensor *b, broadcast *bc)
+{
+    int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
+    int as[4], bs[4];
+    for (int k = 0; k < 4; k++) {
+        int ia = a->ndim - 4 + k, ib = b->ndim - 4 + k;
+        as[k] = ia >= 0 ? a->shape[ia] : 1;
+        bs[k] = ib >= 0 ? b->shape[ib] : 1;
+        mc_check_shape(op, a, b, as[k] == bs[k] || as[k] == 1 || bs[k] == 1, "cannot broadcast");
+        bc->shape[k] = as[k] > bs[k] ? as[k] : bs[k];
+    }
+    int64_t ra = 1, rb = 1;
+    for (int k = 3; k >= 0; k--) {
+        bc->sa[k] = as[k] == 1 ? 0 : ra;
+        bc->sb[k] = bs[k] == 1 ? 0 : rb;
+        ra *= as[k]; rb *= bs[k];
+    }
+    bc->ndim = nd;
+}
+
+static mc_tensor *broadcast_out(const broadcast *bc)
+{
+    return mc_tensor_new(bc->ndim, bc->shape + 4 - bc->ndim);
+}
+
+/* Walks every output element with its a and b offsets; BODY uses o, ia, ib. */
+#define BROADCAST_LOOP(bc, BODY) do {                                                       \
+    int64_t o = 0;                                                                          \
+    for (int i0 = 0; i0 < (bc)->shape[0]; i0++)                                             \
+    for (int i1 = 0; i1 < (bc)->shape[1]; i1++)                                             \
+    for (int i2 = 0; i2 < (bc)->shape[2]; i2++) {                                           \
+        int64_t ia = i0 * (bc)->sa[0] + i1 * (bc)->sa[1] + i2 * (bc)->sa[2];                \
+        int64_t ib = i0 * (bc)->sb[0] + i1 * (bc)->sb[1] + i2 * (bc)->sb[2];                \
+        for (int i3 = 0; i3 < (bc)->shape[3]; i3++, o++, ia += (bc)->sa[3], ib += (bc)->sb[3]) \
+            { BODY; }                                                                       \
+    }                                                                                       \
+} while (0)
+
+enum { OP_ADD, OP_SUB, OP_MUL };
+
+static void binary_backward(mc_node *n)
+{
+    mc_tensor *a = n->in[0], *b = n->in[1];
+    broadcast bc;
+    broadcast_setup(n->op, a, b, &bc);
+    const float *g = n->out->grad, *ad = a->data, *bd = b->data;
+    if (needs_grad(a)) {
+        float *ga = mc_grad(a);
+        switch (n->i[0]) {
+        case OP_ADD: case OP_SUB: BROADCAST_LOOP(&bc, ga[ia] += g[o]); break;
+        case OP_MUL: BROADCAST_LOOP(&bc, ga[ia] += g[o] * bd[ib]); break;
+        }
+    }
+    if (needs_grad(b)) {
+        float *gb = mc_grad(b);
+        switch (n->i[0]) {
+        case OP_ADD: BROADCAST_LOOP(&bc, gb[ib] += g[o]); break;
+        case OP_SUB: BROADCAST_LOOP(&bc, gb[ib] -= g[o]); break;
+        case OP_MUL: BROADCAST_LOOP(&bc, gb[ib] += g[o] * ad[ia]); break;
+        }
+    }
+}
+
+static mc_tensor *binary(const char *name, int op, mc_tensor *a, mc_tensor *b)
+{
+    broadcast bc;
+    broadcast_setup(name, a, b, &bc);
+    mc_tensor *out = broadcast_out(&bc);
+    float *y = out->data;
+    const float *ad = a->data, *bd = b->data;
+    switch (op) {
+    case OP_ADD: BROADCAST_LOOP(&bc, y[o] = ad[ia] + bd[ib]); break;
+    case OP_SUB: BROADCAST_LOOP(&bc, y[o] = ad[ia] - bd[ib]); break;
+    case OP_MUL: BROADCAST_LOOP(&bc, y[o] = ad[ia] * bd[ib]); break;
+    }
+    mc_node *n = mc_record(name, out, (mc_tensor *[]){a, b}, 2, binary_backward);
+    if (n) n->i[0] = op;
+    return out;
+}
+
+mc_tensor *mc_add(mc_tensor *a, mc_tensor *b) { return binary("add", OP_ADD, a, b); }
+mc_tensor *mc_sub(mc_tensor *a, mc_tensor *b) { return binary("sub", OP_SUB, a, b); }
+mc_tensor *mc_mul(mc_tensor *a, mc_tensor *b) { return binary("mul", OP_MUL, a, b); }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Unary elementwise ops: y = f(x), dx += dy * f'(x), with f' written from whichever of x, y is cheaper.
+ */
+enum { U_SCALE, U_SHIFT, U_RELU, U_TANH, U_SIGMOID, U_EXP, U_LOG, U_SQUARE, U_CLAMP };
+
+static void unary_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    if (!needs_grad(x)) return;
+    const float *g = n->out->grad, *xd = x->data, *y = n->out->data;
+    float *gx = mc_grad(x), s = n->f[0];
+    int64_t size = x->size;
+    int kind = n->i[0];
+    #pragma omp parallel for if (size > PAR_MIN)
+    for (int64_t k = 0; k < size; k++) {
+        float d;
+        switch (kind) {
+        case U_SCALE:   d = s; break;
+        case U_SHIFT:   d = 1; break;
+        case U_RELU:    d = xd[k] > 0; break;
+        case U_TANH:    d = 1 - y[k] * y[k]; break;
+        case U_SIGMOID: d = y[k] * (1 - y[k]); break;
+        case U_EXP:     d = y[k]; break;
+        case U_LOG:     d = 1 / xd[k]; break;
+        case U_SQUARE:  d = 2 * xd[k]; break;
+        default:        d = xd[k] > s; break;   /* U_CLAMP */
+        }
+        gx[k] += g[k] * d;
+    }
+}
+
+static mc_tensor *unary(const char *name, int kind, mc_tensor *x, float s)
+{
+    mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
+    const float *xd = x->data;
+    float *y = out->data;
+    int64_t size = x->size;
+    #pragma omp parallel for if (size > PAR_MIN)
+    for (int64_t k = 0; k < size; k++) {
+        float v = xd[k];
+        switch (kind) {
+        case U_SCALE:   v = s * v; break;
+        case U_SHIFT:   v = v + s; break;
+        case U_RELU:    v = v > 0 ? v : 0; break;
+        case U_TANH:    v = tanhf(v); break;
+        case U_SIGMOID: v = 1 / (1 + expf(-v)); break;
+        case U_EXP:     v = expf(v); break;
+        case U_LOG:     v = logf(v); break;
+        case U_SQUARE:  v = v * v; break;
+        default:        v = v > s ? v : s; break;
+        }
+        y[k] = v;
+    }
+    mc_node *n = mc_record(name, out, &x, 1, unary_backward);
+    if (n) { n->i[0] = kind; n->f[0] = s; }
+    return out;
+}
+
+mc_tensor *mc_scale(mc_tensor *x, float s)       { return unary("scale", U_SCALE, x, s); }
+mc_tensor *mc_add_scalar(mc_tensor *x, float s)  { return unary("add_scalar", U_SHIFT, x, s); }
+mc_tensor *mc_relu(mc_tensor *x)                 { return unary("relu", U_RELU, x, 0); }
+mc_tensor *mc_tanh(mc_tensor *x)                 { return unary("tanh", U_TANH, x, 0); }
+mc_tensor *mc_sigmoid(mc_tensor *x)              { return unary("sigmoid", U_SIGMOID, x, 0); }
+mc_tensor *mc_exp(mc_tensor *x)                  { return unary("exp", U_EXP, x, 0); }
+mc_tensor *mc_log(mc_tensor *x)                  { return unary("log", U_LOG, x, 0); }
+mc_tensor *mc_square(mc_tensor *x)               { return unary("square", U_SQUARE, x, 0); }
+mc_tensor *mc_clamp_min(mc_tensor *x, float lo)  { return unary("clamp_min", U_CLAMP, x, lo); }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Reductions. An axis reduction views x as (outer, n, inner) with n the reduced axis.
+ */
+static void sum_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    if (!needs_grad(x)) return;
+    float g = n->out->grad[0] * n->f[0], *gx = mc_grad(x);
+    for (int64_t k = 0; k < x->size; k++) gx[k] += g;
+}
+
+static mc_tensor *reduce_all(const char *name, mc_tensor *x, float factor)
+{
+    mc_tensor *out = mc_tensor_new(0, NULL);
+    double acc = 0;
+    for (int64_t k = 0; k < x->size; k++) acc += x->data[k];
+    out->data[0] = (float)(acc * factor);
+    mc_node *n = mc_record(name, out, &x, 1, sum_backward);
+    if (n) n->f[0] = factor;
+    return out;
+}
+
+mc_tensor *mc_sum(mc_tensor *x)  { return reduce_all("sum", x, 1.0f); }
+mc_tensor *mc_mean(mc_tensor *x) { return reduce_all("mean", x, 1.0f / (float)(x->size ? x->size : 1)); }
+
+static void axis_view(const char *op, const mc_tensor *x, int axis, int64_t *outer, int *len, int64_t *inner)
+{
+    if (axis < 0) axis += x->ndim;
+    if (axis < 0 || axis >= x->ndim) {
+        char s[64];
+        mc_fatal("%s: axis %d out of range for input %s", op, axis, mc_shape_str(x, s, sizeof s));
+    }
+    *outer = 1; *inner = 1;
+    for (int k = 0; k < axis; k++) *outer *= x->shape[k];
+    for (int k = axis + 1; k < x->ndim; k++) *inner *= x->shape[k];
+    *len = x->shape[axis];
+}
+
+static mc_tensor *removed_axis(const mc_tensor *x, int axis)
+{
+    if (axis < 0) axis += x->ndim;
+    int shape[MC_MAX_DIMS], nd = 0;
+    for (int k = 0; k < x->ndim; k++) if (k != axis) shape[nd++] = x->shape[k];
+    return mc_tensor_new(nd, shape);
+}
+
+static void sum_axis_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    if (!needs_grad(x)) return;
+    int64_t outer, inner; int len;
+    axis_view(n->op, x, n->i[0], &outer, &len, &inner);
+    const float *g = n->out->grad;
+    float *gx = mc_grad(x), f = n->f[0];
+    for (int64_t o = 0; o < outer; o++)
+        for (int l = 0; l < len; l++)
+            for (int64_t i = 0; i < inner; i++) gx[(o * len + l) * inner + i] += f * g[o * inner + i];
+}
+
+static mc_tensor *reduce_axis(const char *name, mc_tensor *x, int axis, int mean)
+{
+    int64_t outer, inner; int len;
+    axis_view(name, x, axis, &outer, &len, &inner);
+    mc_tensor *out = removed_axis(x, axis);
+    float f = mean ? 1.0f / (float)(len ? len : 1) : 1.0f;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            double acc = 0;
+            for (int l = 0; l < len; l++) acc += x->data[(o * len + l) * inner + i];
+            out->data[o * inner + i] = (float)(acc * f);
+        }
+    mc_node *n = mc_record(name, out, &x, 1, sum_axis_backward);
+    if (n) { n->i[0] = axis; n->f[0] = f; }
+    return out;
+}
+
+mc_tensor *mc_sum_axis(mc_tensor *x, int axis)  { return reduce_axis("sum_axis", x, axis, 0); }
+mc_tensor *mc_mean_axis(mc_tensor *x, int axis) { return reduce_axis("mean_axis", x, axis, 1); }
+
+static void max_axis_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    if (!needs_grad(x)) return;
+    const int *arg = n->saved;
+    const float *g = n->out->grad;
+    float *gx = mc_grad(x);
+    for (int64_t k = 0; k < n->out->size; k++) gx[arg[k]] += g[k];
+}
+
+mc_tensor *mc_max_axis(mc_tensor *x, int axis)
+{
+    int64_t outer, inner; int len;
+    axis_view("max_axis", x, axis, &outer, &len, &inner);
+    if (len == 0) mc_fatal("max_axis: cannot take the max over an empty axis");
+    mc_tensor *out = removed_axis(x, axis);
+    int *arg = mc_arena_alloc((size_t)out->size * sizeof *arg);
+    /* PointNet's max over points: (B,N,C) with axis 1, so inner = C and rows stream through memory. */
+    #pragma omp parallel for if (x->size > PAR_MIN)
+    for (int64_t o = 0; o < outer; o++) {
+        float *best = out->data + o * inner;
+        int *where = arg + o * inner;
+        const float *row = x->data + o * len * inner;
+        for (int64_t i = 0; i < inner; i++) { best[i] = row[i]; where[i] = (int)(o * len * inner + i); }
+        for (int l = 1; l < len; l++) {
+            row = x->data + (o * len + l) * inner;
+            for (int64_t i = 0; i < inner; i++)
+                if (row[i] > best[i]) { best[i] = row[i]; where[i] = (int)((o * len + l) * inner + i); }
+        }
+    }
+    mc_node *n = mc_record("max_axis", out, &x, 1, max_axis_backward);
+    if (n) n->saved = arg;
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Shape ops.
+ */
+static void copy_grad_backward(mc_node *n)   /* out and in have the same elements in the same order */
+{
+    mc_tensor *x = n->in[0];
+    if (!needs_grad(x)) return;
+    float *gx = mc_grad(x);
+    const float *g = n->out->grad;
+    for (int64_t k = 0; k < x->size; k++) gx[k] += g[k];
+}
+
+mc_tensor *mc_reshape(mc_tensor *x, int ndim, const int *shape)
+{
+    int s[MC_MAX_DIMS], infer = -1;
+    int64_t known = 1;
+    if (ndim < 0 || ndim > MC_MAX_DIMS) mc_fatal("reshape: %d dimensions (at most %d)", ndim, MC_MAX_DIMS);
+    for (int k = 0; k < ndim; k++) {
+        s[k] = shape[k];
+        if (s[k] == -1 && infer < 0) infer = k;
+        else known *= s[k];
+    }
+    if (infer >= 0 && known > 0) s[infer] = (int)(x->size / known);
+    mc_tensor view = {.ndim = ndim};
+    memcpy(view.shape, s, sizeof s);
+    view.size = mc_shape_size(ndim, s);
+    mc_check_shape("reshape", x, &view, view.size == x->size, "element count differs from requested shape");
+    mc_tensor *out = mc_arena_alloc(sizeof *out);
+    *out = view;
+    out->data = x->data;             /* a view: tensors are never written after creation */
+    mc_record("reshape", out, &x, 1, copy_grad_backward);
+    return out;
+}
+
+/* Swapping two axes, padded to 4 dimensions; the same walk serves forward (gather) and backward. */
+static void transpose_walk(const mc_tensor *x, int a0, int a1, const float *src, float *dst, int accumulate)
+{
+    int off = 4 - x->ndim, s[4] = {1, 1, 1, 1};
+    for (int k = 0; k < x->ndim; k++) s[k + off] = x->shape[k];
+    int64_t st[4] = {(int64_t)s[1] * s[2] * s[3], (int64_t)s[2] * s[3], s[3], 1};
+    int64_t t = st[a0 + off]; st[a0 + off] = st[a1 + off]; st[a1 + off] = t;   /* strides of x in out order */
+    int os[4] = {s[0], s[1], s[2], s[3]};
+    int u = os[a0 + off]; os[a0 + off] = os[a1 + off]; os[a1 + off] = u;
+    int64_t o = 0;
+    for (int i0 = 0; i0 < os[0]; i0++)
+        for (int i1 = 0; i1 < os[1]; i1++)
+            for (int i2 = 0; i2 < os[2]; i2++)
+                for (int i3 = 0; i3 < os[3]; i3++, o++) {
+                    int64_t in = i0 * st[0] + i1 * st[1] + i2 * st[2] + i3 * st[3];
+                    if (accumulate) dst[in] += src[o];
+                    else dst[o] = src[in];
+                }
+}
+
+static void transpose_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    if (needs_grad(x)) transpose_walk(x, n->i[0], n->i[1], n->out->grad, mc_grad(x), 1);
+}
+
+mc_tensor *mc_transpose(mc_tensor *x, int axis0, int axis1)
+{
+    if (axis0 < 0) axis0 += x->ndim;
+    if (axis1 < 0) axis1 += x->ndim;
+    if (axis0 < 0 || axis1 < 0 || axis0 >= x->ndim || axis1 >= x->ndim) {
+        char s[64];
+        mc_fatal("transpose: axes %d,%d out of range for input %s", axis0, axis1, mc_shape_str(x, s, sizeof s));
+    }
+    int shape[MC_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[axis0] = x->shape[axis1]; shape[axis1] = x->shape[axis0];
+    mc_tensor *out = mc_tensor_new(x->ndim, shape);
+    transpose_walk(x, axis0, axis1, x->data, out->data, 0);
+    mc_node *n = mc_record("transpose", out, &x, 1, transpose_backward);
+    if (n) { n->i[0] = axis0; n->i[1] = axis1; }
+    return out;
+}
+
+static void slice_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    if (!needs_grad(x)) return;
+    int64_t outer, inner; int len;
+    axis_view("slice", x, n->i[0], &outer, &len, &inner);
+    int start = n->i[1], count = n->i[2];
+    float *gx = mc_grad(x);
+    const float *g = n->out->grad;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < count * inner; k++) gx[(o * len + start) * inner + k] += g[o * count * inner + k];
+}
+
+mc_tensor *mc_slice(mc_tensor *x, int axis, int start, int len)
+{
+    int64_t outer, inner; int n_axis;
+    axis_view("slice", x, axis, &outer, &n_axis, &inner);
+    if (axis < 0) axis += x->ndim;
+    if (start < 0 || len < 0 || start + len > n_axis) {
+        char s[64];
+        mc_fatal("slice: [%d, %d) out of range on axis %d of input %s", start, start + len, axis,
+                 mc_shape_str(x, s, sizeof s));
+    }
+    int shape[MC_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[axis] = len;
+    mc_tensor *out = mc_tensor_new(x->ndim, shape);
+    for (int64_t o = 0; o < outer; o++)
+        memcpy(out->data + o * len * inner, x->data + (o * n_axis + start) * inner, (size_t)(len * inner) * sizeof(float));
+    mc_node *n = mc_record("slice", out, &x, 1, slice_backward);
+    if (n) { n->i[0] = axis; n->i[1] = start; n->i[2] = len; }
+    return out;
+}
+
+static void concat_backward(mc_node *n)
+{
+    int64_t outer, inner; int total;
+    axis_view("concat", n->out, n->i[0], &outer, &total, &inner);
+    const float *g = n->out->grad;
+    int at = 0;
+    for (int k = 0; k < n->nin; k++) {
+        mc_tensor *x = n->in[k];
+        int len = x->shape[n->i[0]];
+        if (needs_grad(x)) {
+            float *gx = mc_grad(x);
+            for (int64_t o = 0; o < outer; o++)
+                for (int64_t e = 0; e < len * inner; e++) gx[o * len * inner + e] += g[(o * total + at) * inner + e];
+        }
+        at += len;
+    }
+}
+
+mc_tensor *mc_concat(mc_tensor **xs, int n, int axis)
+{
+    if (n < 1) mc_fatal("concat: no inputs");
+    mc_tensor *first = xs[0];
+    if (axis < 0) axis += first->ndim;
+    int shape[MC_MAX_DIMS];
+    memcpy(shape, first->shape, sizeof shape);
+    shape[axis] = 0;
+    for (int k = 0; k < n; k++) {
+        int ok = xs[k]->ndim == first->ndim;
+        for (int d = 0; ok && d < first->ndim; d++) ok = d == axis || xs[k]->shape[d] == first->shape[d];
+        mc_check_shape("concat", xs[k], first, ok, "shapes differ off the concatenation axis");
+        shape[axis] += xs[k]->shape[axis];
+    }
+    mc_tensor *out = mc_tensor_new(first->ndim, shape);
+    int64_t outer, inner; int total;
+    axis_view("concat", out, axis, &outer, &total, &inner);
+    int at = 0;
+    for (int k = 0; k < n; k++) {
+        int len = xs[k]->shape[axis];
+        for (int64_t o = 0; o < outer; o++)
+            memcpy(out->data + (o * total + at) * inner, xs[k]->data + o * len * inner, (size_t)(len * inner) * sizeof(float));
+        at += len;
+    }
+    mc_node *node = mc_record("concat", out, xs, n, concat_backward);
+    if (node) node->i[0] = axis;
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Matrix products. No transpose is ever materialised: gemm reads either layout.
+ */
+static void matmul_backward(mc_node *n)
+{
+    mc_tensor *a = n->in[0], *b = n->in[1];
+    int batches = n->i[0], M = n->i[1], K = n->i[2], N = n->i[3];
+    int64_t sa = (int64_t)M * K, sb = batches > 1 ? (int64_t)K * N : 0, so = (int64_t)M * N;
+    const float *g = n->out->grad;
+    for (int t = 0; t < batches; t++) {
+        if (needs_grad(a))   /* dA = dY B^T */
+            mc_gemm(0, 1, M, K, N, 1, g + t * so, N, b->data + t * sb, N, 1, mc_grad(a) + t * sa, K);
+        if (needs_grad(b))   /* dB = A^T dY */
+            mc_gemm(1, 0, K, N, M, 1, a->data + t * sa, K, g + t * so, N, 1, mc_grad(b) + t * sb, N);
+    }
+}
+
+mc_tensor *mc_matmul(mc_tensor *a, mc_tensor *b)
+{
+    int batched = b->ndim == 3;
+    mc_check_shape("matmul", a, b, a->ndim >= 2 && (b->ndim == 2 || (batched && a->ndim == 3 && a->shape[0] == b->shape[0])),
+                   "needs (..,M,K) x (K,N) or (B,M,K) x (B,K,N)");
+    int K = a->shape[a->ndim - 1], N = b->shape[b->ndim - 1];
+    mc_check_shape("matmul", a, b, b->shape[b->ndim - 2] == K, "inner dimensions differ");
+    int batches = batched ? a->shape[0] : 1;
+    int M = (int)(mc_rows(a) / batches);
+    int shape[MC_MAX_DIMS];
+    memcpy(shape, a->shape, sizeof shape);
+    shape[a->ndim - 1] = N;
+    mc_tensor *out = mc_tensor_new(a->ndim, shape);
+    for (int t = 0; t < batches; t++)
+        mc_gemm(0, 0, M, N, K, 1, a->data + (int64_t)t * M * K, K, b->data + (batched ? (int64_t)t * K * N : 0), N,
+                0, out->data + (int64_t)t * M * N, N);
+    mc_node *n = mc_record("matmul", out, (mc_tensor *[]){a, b}, 2, matmul_backward);
+    if (n) { n->i[0] = batches; n->i[1] = M; n->i[2] = K; n->i[3] = N; }
+    return out;
+}
+
+static void linear_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0], *w = n->in[1], *bias = n->nin > 2 ? n->in[2] : NULL;
+    int rows = (int)mc_rows(x), in = w->shape[1], out = w->shape[0];
+    const float *g = n->out->grad;
+    if (needs_grad(x)) mc_gemm(0, 0, rows, in, out, 1, g, out, w->data, in, 1, mc_grad(x), in);      /* dX = dY W */
+    if (needs_grad(w)) mc_gemm(1, 0, out, in, rows, 1, g, out, x->data, in, 1, mc_grad(w), in);      /* dW = dY^T X */
+    if (needs_grad(bias)) {
+        float *gb = mc_grad(bias);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < out; c++) gb[c] += g[(int64_t)r * out + c];
+    }
+}
+
+mc_tensor *mc_linear(mc_tensor *x, mc_tensor *weight, mc_tensor *bias)
+{
+    mc_check_shape("linear", x, weight, weight->ndim == 2 && mc_cols(x) == weight->shape[1], "does not match weight");
+    if (bias) mc_check_shape("linear", bias, weight, bias->size == weight->shape[0], "bias does not match weight");
+    int rows = (int)mc_rows(x), in = weight->shape[1], out_features = weight->shape[0];
+    int shape[MC_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = out_features;
+    mc_tensor *out = mc_tensor_new(x->ndim, shape);
+    if (bias)
+        for (int r = 0; r < rows; r++) memcpy(out->data + (int64_t)r * out_features, bias->data, (size_t)out_features * sizeof(float));
+    mc_gemm(0, 1, rows, out_features, in, 1, x->data, in, weight->data, in, bias ? 1 : 0, out->data, out_features);
+    mc_record("linear", out, (mc_tensor *[]){x, weight, bias}, bias ? 3 : 2, linear_backward);
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Batch normalisation, channels last: statistics per column over all rows. The forward keeps only the
+ * per-channel mean and 1/std; the backward recomputes x_hat, so no extra (rows, C) buffer is held.
+ */
+typedef struct { float *mean, *invstd; } bn_saved;
+
+/* Per-column sums of x and x*x (or of g and g*x_hat in the backward), in double, split over threads. */
+static void column_sums(const float *x, const float *y, const float *mean, const float *invstd,
+                        int64_t rows, int C, double *s1, double *s2)
+{
+    memset(s1, 0, (size_t)C * sizeof *s1);
+    memset(s2, 0, (size_t)C * sizeof *s2);
+    int nt = mc_num_threads();
+    double *part = mc_arena_zalloc((size_t)nt * 2 * C * sizeof *part);   /* per-thread partial sums */
+    #pragma omp parallel if (rows * C > PAR_MIN)
+    {
+        double *p1 = part + (size_t)mc_thread_id() * 2 * C, *p2 = p1 + C;
+        #pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; r++) {
+            const float *xr = x + r * C;
+            if (!y) for (int c = 0; c < C; c++) { p1[c] += xr[c]; p2[c] += (double)xr[c] * xr[c]; }
+            else {
+                const float *yr = y + r * C;   /* y = x (the input), x = g (the gradient) */
+                for (int c = 0; c < C; c++) {
+                    p1[c] += xr[c];
+                    p2[c] += (double)xr[c] * (yr[c] - mean[c]) * invstd[c];
+                }
+            }
+        }
+    }
+    for (int t = 0; t < nt; t++)
+        for (int c = 0; c < C; c++) { s1[c] += part[(size_t)t * 2 * C + c]; s2[c] += part[(size_t)t * 2 * C + C + c]; }
+}
+
+static void batchnorm_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
+    bn_saved *sv = n->saved;
+    int C = mc_cols(x), training = n->i[0];
+    int64_t rows = mc_rows(x);
+    const float *g = n->out->grad;
+    double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
+    column_sums(g, x->data, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
+    if (needs_grad(gamma)) { float *gg = mc_grad(gamma); for (int c = 0; c < C; c++) gg[c] += (float)sum_gx[c]; }
+    if (needs_grad(beta))  { float *gb = mc_grad(beta);  for (int c = 0; c < C; c++) gb[c] += (float)sum_g[c]; }
+    if (!needs_grad(x)) return;
+    float *gx = mc_grad(x), *a = mc_arena_alloc((size_t)C * sizeof(float)), *m_g = mc_arena_alloc((size_t)C * sizeof(float)),
+          *m_gx = mc_arena_alloc((size_t)C * sizeof(float));
+    for (int c = 0; c < C; c++) {
+        a[c] = gamma->data[c] * sv->invstd[c];
+        m_g[c] = training ? (float)(sum_g[c] / rows) : 0;    /* eval: the statistics are constants */
+        m_gx[c] = training ? (float)(sum_gx[c] / rows) : 0;
+    }
+    #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x->data + r * C, *gr = g + r * C;
+        float *out = gx + r * C;
+        for (int c = 0; c < C; c++) {
+            float xhat = (xr[c] - sv->mean[c]) * sv->invstd[c];
+            out[c] += a[c] * (gr[c] - m_g[c] - xhat * m_gx[c]);
+        }
+    }
+}
+
+mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
+                        mc_tensor *running_mean, mc_tensor *running_var,
+                        int training, float momentum, float eps)
+{
+    int C = mc_cols(x);
+    int64_t rows = mc_rows(x);
+    mc_check_shape("batchnorm", x, gamma, gamma->size == C && beta->size == C && running_mean->size == C &&
+                   running_var->size == C, "channels (last axis) do not match the layer");
+    if (training && rows < 2) mc_fatal("batchnorm: training needs more than one value per channel, got input (1,%d)", C);
+    bn_saved *sv = mc_arena_alloc(sizeof *sv);
+    sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
+    sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
+    if (training) {
+        double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
+        column_sums(x->data, NULL, NULL, NULL, rows, C, s1, s2);
+        for (int c = 0; c < C; c++) {
+            double mean = s1[c] / rows, var = s2[c] / rows - mean * mean;
+            if (var < 0) var = 0;
+            sv->mean[c] = (float)mean;
+            sv->invstd[c] = (float)(1.0 / sqrt(var + eps));
+            running_mean->data[c] = (1 - momentum) * running_mean->data[c] + momentum * (float)mean;
+            running_var->data[c] = (1 - momentum) * running_var->data[c] + momentum * (float)(var * rows / (rows - 1));
+        }
+    } else {
+        for (int c = 0; c < C; c++) {
+            sv->mean[c] = running_mean->data[c];
+            sv->invstd[c] = 1.0f / sqrtf(running_var->data[c] + eps);
+        }
+    }
+    mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
+    #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x->data + r * C;
+        float *y = out->data + r * C;
+        for (int c = 0; c < C; c++) y[c] = gamma->data[c] * (xr[c] - sv->mean[c]) * sv->invstd[c] + beta->data[c];
+    }
+    mc_node *n = mc_record("batchnorm", out, (mc_tensor *[]){x, gamma, beta}, 3, batchnorm_backward);
+    if (n) { n->saved = sv; n->i[0] = training; }
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Chamfer distance, fused: the forward keeps each point's nearest neighbour index, which is all the
+ * backward needs (the gradient of a min flows to its argmin).
+ */
+typedef struct { int *idx_a, *idx_b; } chamfer_saved;
+
+static void chamfer_backward(mc_node *n)
+{
+    mc_tensor *a = n->in[0], *b = n->in[1];
+    chamfer_saved *sv = n->saved;
+    int B = a->shape[0], N = a->shape[1], M = b->shape[1];
+    float g = n->out->grad[0];
+    float *ga = needs_grad(a) ? mc_grad(a) : NULL, *gb = needs_grad(b) ? mc_grad(b) : NULL;
+    float fa = 2 * g / ((float)N * B), fb = 2 * g / ((float)M * B);
+    #pragma omp parallel for schedule(static)
+    for (int s = 0; s < B; s++) {
+        const float *pa = a->data + (int64_t)s * N * 3, *pb = b->data + (int64_t)s * M * 3;
+        float *da = ga ? ga + (int64_t)s * N * 3 : NULL, *db = gb ? gb + (int64_t)s * M * 3 : NULL;
+        for (int i = 0; i < N; i++) {
+            int j = sv->idx_a[(int64_t)s * N + i];
+            for (int d = 0; d < 3; d++) {
+                float diff = fa * (pa[3 * i + d] - pb[3 * j + d]);
+                if (da) da[3 * i + d] += diff;
+                if (db) db[3 * j + d] -= diff;
+            }
+        }
+        for (int j = 0; j < M; j++) {
+            int i = sv->idx_b[(int64_t)s * M + j];
+            for (int d = 0; d < 3; d++) {
+                float diff = fb * (pb[3 * j + d] - pa[3 * i + d]);
+                if (db) db[3 * j + d] += diff;
+                if (da) da[3 * i + d] -= diff;
+            }
+        }
+    }
+}
+
+mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b)
+{
+    mc_check_shape("chamfer", a, b, a->ndim == 3 && b->ndim == 3 && a->shape[2] == 3 && b->shape[2] == 3 &&
+                   a->shape[0] == b->shape[0] && a->shape[1] > 0 && b->shape[1] > 0, "needs (B,N,3) and (B,M,3)");
+    int B = a->shape[0], N = a->shape[1], M = b->shape[1];
+    chamfer_saved *sv = mc_arena_alloc(sizeof *sv);
+    sv->idx_a = mc_arena_alloc((size_t)B * N * sizeof(int));
+    sv->idx_b = mc_arena_alloc((size_t)B * M * sizeof(int));
+    float *dist_a = mc_arena_alloc((size_t)B * N * sizeof(float)), *dist_b = mc_arena_alloc((size_t)B * M * sizeof(float));
+    double total = 0;
+    #pragma omp parallel for schedule(dynamic) reduction(+ : total)
+    for (int s = 0; s < B; s++) {
+        int64_t oa = (int64_t)s * N, ob = (int64_t)s * M;
+        mc_nearest(a->data + oa * 3, N, b->data + ob * 3, M, dist_a + oa, sv->idx_a + oa, dist_b + ob, sv->idx_b + ob);
+        double sa = 0, sb = 0;
+        for (int i = 0; i < N; i++) sa += dist_a[oa + i];
+        for (int j = 0; j < M; j++) sb += dist_b[ob + j];
+        total += sa / N + sb / M;
+    }
+    mc_tensor *out = mc_tensor_new(0, NULL);
+    out->data[0] = (float)(total / B);
+    mc_node *n = mc_record("chamfer", out, (mc_tensor *[]){a, b}, 2, chamfer_backward);
+    if (n) n->saved = sv;
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Random constants.
+ */
+mc_tensor *mc_randn(int ndim, const int *shape)
+{
+    mc_tensor *t = mc_tensor_new(ndim, shape);
+    mc_rng_fill_normal(mc_global_rng(), t->data, t->size, 0, 1);
+    return t;
+}
+
+mc_tensor *mc_rand(int ndim, const int *shape)
+{
+    mc_tensor *t = mc_tensor_new(ndim, shape);
+    mc_rng_fill_uniform(mc_global_rng(), t->data, t->size, 0, 1);
+    return t;
+}

@@ -1,0 +1,58 @@
+/* The ops. Each returns a new step tensor and, when a gradient is needed, records its backward on the
+ * tape; each backward sits right after its forward in ops.c. Shapes are channels-last: a batch of point
+ * features is (B,N,C), so per-point layers are one matrix multiply over B*N rows. */
+#ifndef MACHE_OPS_H
+#define MACHE_OPS_H
+#include "autograd/autograd.h"
+
+/* Elementwise, with broadcasting: shapes are right-aligned and each dimension must match or be 1,
+ * e.g. (B,N,C) + (C) per channel, (B,N,C) * (B,N,1) per row, (B,N,C) + (B,1,C) per shape. */
+mc_tensor *mc_add(mc_tensor *a, mc_tensor *b);
+mc_tensor *mc_sub(mc_tensor *a, mc_tensor *b);
+mc_tensor *mc_mul(mc_tensor *a, mc_tensor *b);
+mc_tensor *mc_scale(mc_tensor *x, float s);          /* s * x */
+mc_tensor *mc_add_scalar(mc_tensor *x, float s);     /* x + s */
+
+mc_tensor *mc_relu(mc_tensor *x);
+mc_tensor *mc_tanh(mc_tensor *x);
+mc_tensor *mc_sigmoid(mc_tensor *x);
+mc_tensor *mc_exp(mc_tensor *x);
+mc_tensor *mc_log(mc_tensor *x);
+mc_tensor *mc_square(mc_tensor *x);
+mc_tensor *mc_clamp_min(mc_tensor *x, float lo);     /* max(x, lo); no gradient where clamped */
+
+/* Reductions: to a scalar (ndim 0), or along one axis (which is removed). */
+mc_tensor *mc_sum(mc_tensor *x);
+mc_tensor *mc_mean(mc_tensor *x);
+mc_tensor *mc_sum_axis(mc_tensor *x, int axis);
+mc_tensor *mc_mean_axis(mc_tensor *x, int axis);
+mc_tensor *mc_max_axis(mc_tensor *x, int axis);      /* gradient goes to the argmax */
+
+/* Shape ops. */
+mc_tensor *mc_reshape(mc_tensor *x, int ndim, const int *shape);   /* shares data; -1 infers one dim */
+mc_tensor *mc_transpose(mc_tensor *x, int axis0, int axis1);
+mc_tensor *mc_slice(mc_tensor *x, int axis, int start, int len);
+mc_tensor *mc_concat(mc_tensor **xs, int n, int axis);
+#define mc_view(x, ...) mc_reshape((x), (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__})
+
+/* Matrix products. matmul: (M,K) x (K,N), or batched (B,M,K) x (B,K,N), or (..,M,K) x (K,N).
+ * linear: y = x W^T + b with x (..., in), W (out, in), b (out) or NULL. */
+mc_tensor *mc_matmul(mc_tensor *a, mc_tensor *b);
+mc_tensor *mc_linear(mc_tensor *x, mc_tensor *weight, mc_tensor *bias);
+
+/* Batch normalisation over every axis but the last (channels-last BatchNorm1d). In training mode the
+ * batch statistics normalise and the running statistics are updated (momentum, unbiased variance);
+ * otherwise the running statistics normalise. */
+mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
+                        mc_tensor *running_mean, mc_tensor *running_var,
+                        int training, float momentum, float eps);
+
+/* Chamfer distance between point sets a (B,N,3) and b (B,M,3): mean over points of the squared
+ * nearest-neighbour distance, both directions, summed, mean over the batch. A scalar. */
+mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b);
+
+/* Constant random tensors from the global generator (mc_seed). */
+mc_tensor *mc_randn(int ndim, const int *shape);
+mc_tensor *mc_rand(int ndim, const int *shape);      /* U[0, 1) */
+
+#endif

@@ -1,0 +1,174 @@
+#include "nn/nn.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int training_mode = 1;
+void mc_set_training(int training) { training_mode = training; }
+int  mc_training(void) { return training_mode; }
+
+mc_tensor *mc_param_new(mc_params *ps, const char *name, int ndim, const int *shape, int trainable)
+{
+    if (strlen(name) >= sizeof ps->items[0]->name) mc_fatal("param: name '%s' is too long", name);
+    if (mc_param_find(ps, name)) mc_fatal("param: '%s' is registered twice", name);
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? 2 * ps->cap : 32;
+        ps->items = mc_realloc(ps->items, (size_t)ps->cap * sizeof *ps->items);
+    }
+    mc_param *p = mc_calloc(1, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->t.ndim = ndim;
+    memcpy(p->t.shape, shape, (size_t)ndim * sizeof *shape);
+    p->t.size = mc_shape_size(ndim, shape);
+    p->t.data = mc_calloc((size_t)p->t.size, sizeof(float));
+    if (trainable) p->t.grad = mc_calloc((size_t)p->t.size, sizeof(float));
+    p->t.requires_grad = trainable;
+    p->t.name = p->name;
+    p->trainable = trainable;
+    ps->items[ps->n++] = p;
+    return &p->t;
+}
+
+mc_param *mc_param_find(const mc_params *ps, const char *name)
+{
+    for (int k = 0; k < ps->n; k++)
+        if (!strcmp(ps->items[k]->name, name)) return ps->items[k];
+    return NULL;
+}
+
+void mc_params_free(mc_params *ps)
+{
+    for (int k = 0; k < ps->n; k++) {
+        mc_param *p = ps->items[k];
+        free(p->t.data); free(p->t.grad); free(p->m); free(p->v); free(p);
+    }
+    free(ps->items);
+    memset(ps, 0, sizeof *ps);
+}
+
+int64_t mc_params_count(const mc_params *ps, int trainable_only)
+{
+    int64_t n = 0;
+    for (int k = 0; k < ps->n; k++)
+        if (!trainable_only || ps->items[k]->trainable) n += ps->items[k]->t.size;
+    return n;
+}
+
+void mc_params_zero_grad(mc_params *ps)
+{
+    for (int k = 0; k < ps->n; k++)
+        if (ps->items[k]->t.grad) memset(ps->items[k]->t.grad, 0, (size_t)ps->items[k]->t.size * sizeof(float));
+}
+
+int mc_params_freeze(mc_params *ps, const char *prefix, int frozen)
+{
+    int count = 0;
+    for (int k = 0; k < ps->n; k++) {
+        mc_param *p = ps->items[k];
+        if (!p->trainable || strncmp(p->name, prefix, strlen(prefix))) continue;
+        p->frozen = frozen;
+        p->t.requires_grad = !frozen;   /* the tape then records nothing that only feeds frozen weights */
+        count++;
+    }
+    return count;
+}
+
+/* ---- layers ---- */
+static void param_name(char *buf, size_t n, const char *layer, const char *field)
+{
+    if ((size_t)snprintf(buf, n, "%s.%s", layer, field) >= n) mc_fatal("param: name '%s.%s' is too long", layer, field);
+}
+
+void mc_linear_init(mc_linear_layer *l, mc_params *ps, const char *name, int in, int out, int bias, mc_rng *rng)
+{
+    char buf[128];
+    float bound = 1.0f / sqrtf((float)in);
+    param_name(buf, sizeof buf, name, "weight");
+    l->weight = mc_param_new(ps, buf, 2, (int[]){out, in}, 1);
+    mc_rng_fill_uniform(rng, l->weight->data, l->weight->size, -bound, bound);
+    l->bias = NULL;
+    if (bias) {
+        param_name(buf, sizeof buf, name, "bias");
+        l->bias = mc_param_new(ps, buf, 1, (int[]){out}, 1);
+        mc_rng_fill_uniform(rng, l->bias->data, out, -bound, bound);
+    }
+}
+
+void mc_batchnorm_init(mc_batchnorm_layer *bn, mc_params *ps, const char *name, int channels)
+{
+    char buf[128];
+    param_name(buf, sizeof buf, name, "weight");
+    bn->weight = mc_param_new(ps, buf, 1, &channels, 1);
+    param_name(buf, sizeof buf, name, "bias");
+    bn->bias = mc_param_new(ps, buf, 1, &channels, 1);
+    param_name(buf, sizeof buf, name, "running_mean");
+    bn->running_mean = mc_param_new(ps, buf, 1, &channels, 0);
+    param_name(buf, sizeof buf, name, "running_var");
+    bn->running_var = mc_param_new(ps, buf, 1, &channels, 0);
+    for (int c = 0; c < channels; c++) { bn->weight->data[c] = 1; bn->running_var->data[c] = 1; }
+    bn->momentum = 0.1f;
+    bn->eps = 1e-5f;
+}
+
+mc_tensor *mc_linear_fwd(const mc_linear_layer *l, mc_tensor *x) { return mc_linear(x, l->weight, l->bias); }
+
+mc_tensor *mc_batchnorm_fwd(const mc_batchnorm_layer *bn, mc_tensor *x)
+{
+    return mc_batchnorm(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, training_mode, bn->momentum, bn->eps);
+}
+
+/* ---- optimizers ---- */
+static int updatable(const mc_param *p) { return p->trainable && !p->frozen && p->t.grad; }
+
+mc_adam mc_adam_default(float lr) { return (mc_adam){lr, 0.9f, 0.999f, 1e-8f, 0}; }
+
+void mc_adam_step(const mc_adam *opt, mc_params *ps)
+{
+    for (int k = 0; k < ps->n; k++) {
+        mc_param *p = ps->items[k];
+        if (!updatable(p)) continue;
+        int64_t n = p->t.size;
+        if (!p->m) { p->m = mc_calloc((size_t)n, sizeof(float)); p->v = mc_calloc((size_t)n, sizeof(float)); }
+        p->step++;
+        /* torch.optim.Adam (1.13, single-tensor path), in the same order of operations */
+        float bc1 = 1 - powf(opt->beta1, (float)p->step), bc2 = 1 - powf(opt->beta2, (float)p->step);
+        float step_size = opt->lr / bc1, bc2_sqrt = sqrtf(bc2);
+        float *w = p->t.data, *g = p->t.grad, *m = p->m, *v = p->v;
+        #pragma omp parallel for if (n > 65536)
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g[i] + opt->weight_decay * w[i];
+            m[i] = opt->beta1 * m[i] + (1 - opt->beta1) * gi;
+            v[i] = opt->beta2 * v[i] + (1 - opt->beta2) * gi * gi;
+            w[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + opt->eps);
+        }
+    }
+}
+
+void mc_sgd_step(const mc_sgd *opt, mc_params *ps)
+{
+    for (int k = 0; k < ps->n; k++) {
+        mc_param *p = ps->items[k];
+        if (!updatable(p)) continue;
+        int64_t n = p->t.size;
+        float *w = p->t.data, *g = p->t.grad;
+        if (opt->momentum != 0 && !p->m) p->m = mc_calloc((size_t)n, sizeof(float));
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g[i] + opt->weight_decay * w[i];
+            if (opt->momentum != 0) {
+                p->m[i] = p->step == 0 ? gi : opt->momentum * p->m[i] + gi;   /* torch: first buffer = grad */
+                gi = p->m[i];
+            }
+            w[i] -= opt->lr * gi;
+        }
+        p->step++;
+    }
+}
+
+float mc_step_lr(float base, int epoch, const int *milestones, int n, float gamma)
+{
+    float lr = base;
+    for (int k = 0; k < n; k++)
+        if (epoch >= milestones[k]) lr *= gamma;
+    return lr;
+}
