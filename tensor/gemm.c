@@ -23,7 +23,7 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc)
 {
-    #pragma omp parallel for schedule(static) if ((double)M * N * K > 1e5)
+    #pragma omp parallel for schedule(static) if ((double)M * N * K > 4e6)
     for (int i = 0; i < M; i++) {
         float *c = &C[(size_t)i * ldc];
         for (int j = 0; j < N; j++) c[j] = beta == 0 ? 0 : beta * c[j];
