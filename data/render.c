@@ -214,7 +214,7 @@ static void draw_faces(raster *r, const mc_mesh *m, const int *patch_id, const m
         if (patch_id) mc_palette(patch_id[f], base);
         else memcpy(base, o->color, 3);
         shade(n, base, flat);
-        for (int k = 0; k < 3; k++) dark[k] = (uint8_t)(base[k] * 0.3f);
+        for (int k = 0; k < 3; k++) dark[k] = (uint8_t)(base[k] * 0.2f);   /* darker than any shaded face */
         int wires = wire ? wire[f] : 0;
         /* a sample's distance to edge e is its barycentric weight of the opposite corner times that
          * corner's height over the edge */
