@@ -53,11 +53,11 @@ static void camera_setup(camera *c, const mc_render_opts *o, const mc_mesh *m, i
     float az = o->azimuth * deg, el = o->elevation * deg;
     float half_fov = (o->fov > 1 && o->fov < 170 ? o->fov : 30) * 0.5f * deg;
     float dist = 1 / sinf(half_fov);   /* the unit ball just fills the view */
-    float dir[3] = {cosf(el) * sinf(az), sinf(el), cosf(el) * cosf(az)}, world_up[3] = {0, 1, 0};
+    float dir[3] = {cosf(el) * sinf(az), sinf(el), cosf(el) * cosf(az)};
     for (int k = 0; k < 3; k++) { c->eye[k] = dist * dir[k]; c->fwd[k] = -dir[k]; }
-    cross3(c->fwd, world_up, c->right);
-    if (dot3(c->right, c->right) < 1e-8f) { c->right[0] = 1; c->right[1] = c->right[2] = 0; }   /* looking straight down */
-    normalize3(c->right);
+    /* horizontal, so Y stays up on screen; written out rather than fwd x Y so a view from straight
+     * above keeps its azimuth */
+    c->right[0] = cosf(az); c->right[1] = 0; c->right[2] = -sinf(az);
     cross3(c->right, c->fwd, c->up);
     c->ortho = !(o->fov > 0);
     c->cx = 0.5f * w;

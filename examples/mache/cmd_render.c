@@ -101,7 +101,7 @@ int cmd_render(int argc, char **argv)
         int *patch = NULL;
         if (patches && m.nfaces > 0) {
             patch = mc_malloc(sizeof(int) * (size_t)m.nfaces);
-            if (mc_mesh_pieces(&m, patch) < 2) { free(patch); patch = NULL; }   /* one piece: keep the colour */
+            mc_mesh_pieces(&m, patch);
         }
         mc_render_opts o = ro;
         o.wire = wire && (m.nfaces > 0);
