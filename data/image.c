@@ -45,16 +45,16 @@ void mc_fill_rect(mc_image *img, int x, int y, int w, int h, const uint8_t rgb[3
         for (int i = x; i < x1; i++) memcpy(img->rgb + ((size_t)j * img->w + i) * 3, rgb, 3);
 }
 
+static int clampi(float v, int lo, int hi) { return v >= (float)lo ? (v <= (float)hi ? (int)v : hi) : lo; }
+
 /* Coverage of each pixel centre falls off linearly over one pixel at the line's edge. */
 void mc_draw_line(mc_image *img, float x0, float y0, float x1, float y1, float width, const uint8_t rgb[3])
 {
     float r = 0.5f * width, dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
-    int ia = (int)floorf(fminf(x0, x1) - r - 1), ib = (int)ceilf(fmaxf(x0, x1) + r + 1);
-    int ja = (int)floorf(fminf(y0, y1) - r - 1), jb = (int)ceilf(fmaxf(y0, y1) + r + 1);
-    if (ia < 0) ia = 0;
-    if (ja < 0) ja = 0;
-    if (ib > img->w - 1) ib = img->w - 1;
-    if (jb > img->h - 1) jb = img->h - 1;
+    if (!isfinite(len2) || !isfinite(r)) return;
+    /* the bounding box, clamped to the picture before any conversion to int */
+    int ia = clampi(floorf(fminf(x0, x1) - r - 1), 0, img->w - 1), ib = clampi(ceilf(fmaxf(x0, x1) + r + 1), 0, img->w - 1);
+    int ja = clampi(floorf(fminf(y0, y1) - r - 1), 0, img->h - 1), jb = clampi(ceilf(fmaxf(y0, y1) + r + 1), 0, img->h - 1);
     for (int j = ja; j <= jb; j++)
         for (int i = ia; i <= ib; i++) {
             float px = i + 0.5f - x0, py = j + 0.5f - y0;

@@ -127,6 +127,8 @@ typedef struct raster {
 
 static float rmin3(float a, float b, float c) { return fminf(a, fminf(b, c)); }
 static float rmax3(float a, float b, float c) { return fmaxf(a, fmaxf(b, c)); }
+/* A sample coordinate as an index in [lo, hi]; NaN and far-off values are clamped before the cast. */
+static int clampi(float v, int lo, int hi) { return v >= (float)lo ? (v <= (float)hi ? (int)v : hi) : lo; }
 
 /* For each face, bit e set when its edge e (from corner e to corner e+1) is drawn as a wire: with patch
  * ids, an edge on an open border or between two patches; without, every edge. */
@@ -220,8 +222,8 @@ static void draw_faces(raster *r, const mc_mesh *m, const int *patch_id, const m
          * corner's height over the edge */
         float len[3] = {hypotf(B[0] - A[0], B[1] - A[1]), hypotf(C[0] - B[0], C[1] - B[1]), hypotf(A[0] - C[0], A[1] - C[1])};
 
-        int x0 = (int)fmaxf(0, floorf(rmin3(A[0], B[0], C[0]))), x1 = (int)fminf(r->w - 1, ceilf(rmax3(A[0], B[0], C[0])));
-        int y0 = (int)fmaxf(0, floorf(rmin3(A[1], B[1], C[1]))), y1 = (int)fminf(r->h - 1, ceilf(rmax3(A[1], B[1], C[1])));
+        int x0 = clampi(floorf(rmin3(A[0], B[0], C[0])), 0, r->w - 1), x1 = clampi(ceilf(rmax3(A[0], B[0], C[0])), 0, r->w - 1);
+        int y0 = clampi(floorf(rmin3(A[1], B[1], C[1])), 0, r->h - 1), y1 = clampi(ceilf(rmax3(A[1], B[1], C[1])), 0, r->h - 1);
         for (int y = y0; y <= y1; y++)
             for (int x = x0; x <= x1; x++) {
                 float px = x + 0.5f, py = y + 0.5f;
@@ -271,8 +273,8 @@ static void draw_points(raster *r, const mc_mesh *m, const int *patch_id, const 
         uint8_t base[3];
         if (patch_id) mc_palette(patch_id[i], base);
         else memcpy(base, o->color, 3);
-        int x0 = (int)fmaxf(0, floorf(s[0] - rp)), x1 = (int)fminf(r->w - 1, ceilf(s[0] + rp));
-        int y0 = (int)fmaxf(0, floorf(s[1] - rp)), y1 = (int)fminf(r->h - 1, ceilf(s[1] + rp));
+        int x0 = clampi(floorf(s[0] - rp), 0, r->w - 1), x1 = clampi(ceilf(s[0] + rp), 0, r->w - 1);
+        int y0 = clampi(floorf(s[1] - rp), 0, r->h - 1), y1 = clampi(ceilf(s[1] + rp), 0, r->h - 1);
         for (int y = y0; y <= y1; y++)
             for (int x = x0; x <= x1; x++) {
                 float dx = (x + 0.5f - s[0]) / rp, dy = (y + 0.5f - s[1]) / rp, d2 = dx * dx + dy * dy;

@@ -439,6 +439,32 @@ static void test_points_and_wire(void)
     free_mesh(&sphere);
 }
 
+/* Diverged models write NaN and huge coordinates: the picture must still come out, never a crash. */
+static void test_bad_geometry(void)
+{
+    float v[18] = {0, 0, 0, 0.5f, 0, 0, 0, 0.5f, 0,   /* one good triangle */
+                   NAN, 0, 0, 1e30f, -1e30f, 0, INFINITY, 0, 1e20f};
+    int faces[12] = {0, 1, 2, 3, 4, 5, 0, 4, 5, 1, 2, 4};
+    mc_mesh m = {v, faces, 6, 4}, cloud = {v, NULL, 6, 0}, empty = {NULL, NULL, 0, 0};
+    mc_image *img = mc_image_new(64, 64);
+    for (int fit = 0; fit < 2; fit++) {
+        mc_render_opts o = mc_render_defaults();
+        o.fit = fit;
+        o.wire = 1;
+        o.smooth = 1;
+        mc_render_mesh(img, 0, 0, 64, 64, &m, NULL, &o);
+        mc_render_mesh(img, 0, 0, 64, 64, &cloud, NULL, &o);
+        mc_render_mesh(img, -30, 40, 64, 64, &m, NULL, &o);   /* partly outside the picture */
+    }
+    mc_render_mesh(img, 0, 0, 64, 64, &empty, NULL, NULL);
+    mc_draw_line(img, -1e30f, 5, 1e30f, 5, 2, white);
+    mc_draw_line(img, NAN, 5, 10, 5, 2, white);
+    mc_image_fill(img, white);
+    mc_render_mesh(img, 0, 0, 64, 64, &m, NULL, NULL);
+    CHECK(count_not(img, 0, 0, 64, 64, white) > 50, "the finite triangle is drawn among broken ones");
+    mc_image_free(img);
+}
+
 static void test_text_and_sheet(void)
 {
     static const uint8_t black[3] = {0, 0, 0};
@@ -559,6 +585,7 @@ int main(void)
     test_cube_shading();
     test_depth();
     test_points_and_wire();
+    test_bad_geometry();
     test_text_and_sheet();
     test_plot();
     return test_summary("test_render");
