@@ -12,6 +12,7 @@ typedef struct mc_command {
 int cmd_data(int argc, char **argv);
 int cmd_mesh_info(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);

@@ -5,6 +5,8 @@
 
 static const mc_command commands[] = {
     /* entries are added as the commands land */
+    {"render", cmd_render, "a picture (contact sheet) of meshes or point clouds"},
+    {"plot", cmd_plot, "curves from a training log (CSV) as a picture"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
