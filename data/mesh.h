@@ -13,9 +13,21 @@ typedef struct mc_mesh {
 void mc_mesh_free(mc_mesh *m);               /* frees the arrays and zeroes the struct */
 
 /* Read a mesh by extension (.obj .off .ply .stl, case-insensitive). Returns 0, or non-zero with one
- * line in err: "FILE:LINE: what is wrong (hint)". The mesh is left empty on error. */
+ * line in err: "FILE:LINE: what is wrong (hint)". The mesh is left empty on error.
+ * Polygons are triangulated as fans, degenerate triangles dropped, STL's repeated corners merged. */
 int mc_mesh_load(const char *path, mc_mesh *m, char *err);
-/* Write by extension (.obj .ply); a mesh with no faces is written as a point cloud. Atomic. */
+/* Write by extension (.obj .ply); a mesh with no faces is written as a point cloud. Atomic: the file is
+ * written beside the target, synced, then renamed over it, so a crash never leaves half a mesh. */
 int mc_mesh_save(const char *path, const mc_mesh *m, char *err);
+
+enum { MC_MESH_UNKNOWN = 0, MC_MESH_OBJ, MC_MESH_OFF, MC_MESH_PLY, MC_MESH_STL };
+int         mc_mesh_format(const char *path);       /* by extension; MC_MESH_UNKNOWN if none of ours */
+const char *mc_mesh_format_name(int format);        /* "obj", "off", "ply", "stl" */
+/* Parse a file already in memory (the readers' core; the fuzzers call it). buf needs no terminator;
+ * name only appears in messages. Same contract as mc_mesh_load. */
+int mc_mesh_parse(const char *name, const char *buf, size_t len, int format, mc_mesh *m, char *err);
+
+double mc_mesh_area(const mc_mesh *m);                         /* total surface area */
+void   mc_mesh_bounds(const mc_mesh *m, float lo[3], float hi[3]);  /* zeros for an empty mesh */
 
 #endif
