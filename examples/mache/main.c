@@ -5,6 +5,7 @@
 
 static const mc_command commands[] = {
     /* entries are added as the commands land */
+    {"bench", cmd_bench, "time the library's kernels (bench gemm)"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
