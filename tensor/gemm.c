@@ -270,13 +270,13 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
         gemm_serial(ar, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
+#ifdef _OPENMP
     /* Packing one element costs about as much as 16 multiply-adds in the kernel. Cutting along M makes
      * every thread pack all of B; cutting along N makes every thread pack all of A. */
     const double pa = 16.0 * M * K, pb = 16.0 * K * N;
     double cost_m = split_cost(tm, nt, (double)ar->mr * tn * ar->nr * K, pa, pb);
     double cost_n = split_cost(tn, nt, (double)ar->nr * tm * ar->mr * K, pb, pa);
     const int split_m = cost_m <= cost_n;
-#ifdef _OPENMP
     #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n_threads = omp_get_num_threads();
