@@ -240,12 +240,14 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
     pack_buf_give(pb);
 }
 
+#ifdef _OPENMP
 /* The cost of one thread's share when C is cut into nt slabs along a dimension of `tiles` tiles,
  * counting the padded tile work and the packing every thread repeats. */
 static double split_cost(int tiles, int nt, double tile_work, double own_pack, double shared_pack)
 {
     return ceil_div(tiles, nt) * tile_work + own_pack / nt + shared_pack;
 }
+#endif
 
 void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
