@@ -61,9 +61,28 @@ static void portable_kernel(int kc, const float *restrict a, const float *restri
     }
 }
 
+#define MR PMR
+#define NR PNR
+#define PACK_TARGET
+#include "tensor/gemm_pack.h"
+#undef MR
+#undef NR
+
+static void portable_pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
+    else pack_a_rows_plain(A, lda, i0, p0, mc, kc, dst);
+}
+
+static void portable_pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    if (trans_b) pack_b_cols_plain(B, ldb, p0, j0, kc, nc, dst);
+    else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
+}
+
 static const mc_gemm_arch portable_arch = {
     .name = "portable", .mr = PMR, .nr = PNR, .kc = 256, .mc = 32 * PMR, .l2_bytes = 512 * 1024,
-    .kernel = portable_kernel,
+    .kernel = portable_kernel, .pack_a = portable_pack_a, .pack_b = portable_pack_b,
 };
 
 /* ---- which kernel: chosen once (MACHE_GEMM, else the best the CPU has), or by mc_gemm_set_kernel ---- */
@@ -152,54 +171,6 @@ static float *grow(float **buf, size_t *cap, size_t n)
     return *buf;
 }
 
-/* ---- packing: op(A)[i0:i0+mc, p0:p0+kc] into MR-row micro-panels, op(B)[p0:p0+kc, j0:j0+nc] into
- * NR-column micro-panels, each k-major and zero-padded to a whole panel ---- */
-static void pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, int mr, float *dst)
-{
-    for (int t = 0; t < mc; t += mr, dst += (size_t)mr * kc) {
-        int rows = mc - t < mr ? mc - t : mr;
-        if (trans_a) {
-            /* op(A)(i,k) = A[k][i]: each k gives a contiguous run of rows */
-            for (int k = 0; k < kc; k++) {
-                const float *src = A + (size_t)(p0 + k) * lda + i0 + t;
-                float *d = dst + (size_t)k * mr;
-                for (int r = 0; r < rows; r++) d[r] = src[r];
-                for (int r = rows; r < mr; r++) d[r] = 0;
-            }
-        } else {
-            for (int r = 0; r < rows; r++) {
-                const float *src = A + (size_t)(i0 + t + r) * lda + p0;
-                for (int k = 0; k < kc; k++) dst[(size_t)k * mr + r] = src[k];
-            }
-            for (int r = rows; r < mr; r++)
-                for (int k = 0; k < kc; k++) dst[(size_t)k * mr + r] = 0;
-        }
-    }
-}
-
-static void pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, int nr, float *dst)
-{
-    for (int t = 0; t < nc; t += nr, dst += (size_t)nr * kc) {
-        int cols = nc - t < nr ? nc - t : nr;
-        if (!trans_b) {
-            for (int k = 0; k < kc; k++) {
-                const float *src = B + (size_t)(p0 + k) * ldb + j0 + t;
-                float *d = dst + (size_t)k * nr;
-                for (int j = 0; j < cols; j++) d[j] = src[j];
-                for (int j = cols; j < nr; j++) d[j] = 0;
-            }
-        } else {
-            /* op(B)(k,j) = B[j][k]: read each row of B along k, write it as a column of the panel */
-            for (int j = 0; j < cols; j++) {
-                const float *src = B + (size_t)(j0 + t + j) * ldb + p0;
-                for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = src[k];
-            }
-            for (int j = cols; j < nr; j++)
-                for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = 0;
-        }
-    }
-}
-
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static int round_up(int a, int b) { return ceil_div(a, b) * b; }
 
@@ -224,10 +195,10 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
         for (int pc = 0; pc < K; pc += kc_max) {
             int kc = K - pc < kc_max ? K - pc : kc_max;
             float beta_pass = pc == 0 ? beta : 1.0f;   /* later passes accumulate onto the first */
-            pack_b(trans_b, B, ldb, pc, jc, kc, nc, nr, Bp);
+            ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
             for (int ic = 0; ic < M; ic += mc_max) {
                 int mc = M - ic < mc_max ? M - ic : mc_max;
-                pack_a(trans_a, A, lda, ic, pc, mc, kc, mr, Ap);
+                ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
                 for (int ir = 0; ir < mc; ir += mr)
                     for (int jr = 0; jr < nc; jr += nr)
                         ar->kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,

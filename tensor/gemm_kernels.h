@@ -9,6 +9,12 @@
 typedef void (*mc_gemm_kernel_fn)(int kc, const float *Ap, const float *Bp, float *C, int ldc,
                                   int m, int n, float alpha, float beta);
 
+/* Packing into those panels: see gemm_pack.h for the layout. */
+typedef void (*mc_gemm_pack_a_fn)(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc,
+                                  float *dst);
+typedef void (*mc_gemm_pack_b_fn)(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc,
+                                  float *dst);
+
 typedef struct mc_gemm_arch {
     const char *name;
     int mr, nr;            /* register tile */
@@ -16,6 +22,8 @@ typedef struct mc_gemm_arch {
     int mc;                /* rows of A packed at a time (a multiple of MR) */
     int l2_bytes;          /* budget for the packed KC x NC block of B, kept in L2 */
     mc_gemm_kernel_fn kernel;
+    mc_gemm_pack_a_fn pack_a;
+    mc_gemm_pack_b_fn pack_b;
 } mc_gemm_arch;
 
 #if defined(__x86_64__)
