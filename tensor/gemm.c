@@ -1,7 +1,31 @@
-/* Matrix multiply. This first version is a cache-blocked loop nest parallel over rows of C; the packed,
- * register-blocked kernels replace its body behind the same function. */
+/* Matrix multiply: a packed, register-blocked GEMM in the BLIS/GotoBLAS structure, with the micro-kernel
+ * chosen at run time (AVX-512, AVX2+FMA, or portable C) and the two cores splitting C between them.
+ *
+ * Blocking, for the row-major tile C[MR x NR] += A[MR x kc] B[kc x NR] (sizes per kernel in its arch):
+ *   - the register tile MR x NR of C stays in vector registers for a whole kc-deep pass
+ *     (AVX-512 14 x 32 = 28 zmm accumulators; AVX2 6 x 16 = 12 ymm);
+ *   - KC = 256: the MR x KC micro-panel of packed A (14 KB) stays in the 32 KB L1 while the loop over NR
+ *     panels of B runs past it; kc is balanced (K = 1026 runs as 5 x ~206, not 4 x 256 + 2), since every
+ *     pass reloads and stores the C tile;
+ *   - NC: the KC x NC block of packed B is sized to ~512 KB of the 1 MB L2, so each B micro-panel comes
+ *     from L2 as the micro-panels of A go by; a short K lets NC grow, so A is packed fewer times;
+ *   - MC = 8 MR rows of A are packed at a time: the transposed-A read (TN) then touches whole cache lines.
+ * Packing reads A and B in whichever layout they are given (trans_a, trans_b) and writes the one layout
+ * the kernel wants, so NN, NT, TN and TT all run the same kernel at the same speed.
+ *
+ * Threads: C is cut into one slab per thread along M or N, whichever duplicates less packing and splits
+ * more evenly; each thread runs the serial algorithm on its slab with its own packing buffers (no
+ * barriers, no nested regions). Problems under ~1 MFLOP stay on one thread. */
 #include "tensor/gemm.h"
-#include <stddef.h>
+#include "tensor/gemm_kernels.h"
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define A_AT(i, p) (trans_a ? A[(size_t)(p) * lda + (i)] : A[(size_t)(i) * lda + (p)])
 #define B_AT(p, j) (trans_b ? B[(size_t)(j) * ldb + (p)] : B[(size_t)(p) * ldb + (j)])
@@ -19,24 +43,229 @@ void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
         }
 }
 
+/* ---- the portable kernel: plain C the compiler vectorises for whatever the target has ---- */
+#define PMR 4
+#define PNR 16
+
+static void portable_kernel(int kc, const float *restrict a, const float *restrict b, float *c, int ldc,
+                            int m, int n, float alpha, float beta)
+{
+    float acc[PMR][PNR] = {{0}};
+    for (int p = 0; p < kc; p++, a += PMR, b += PNR)
+        for (int r = 0; r < PMR; r++)
+            for (int j = 0; j < PNR; j++) acc[r][j] += a[r] * b[j];
+    for (int r = 0; r < m; r++) {
+        float *cr = c + (size_t)r * ldc;
+        if (beta == 0) for (int j = 0; j < n; j++) cr[j] = alpha * acc[r][j];
+        else           for (int j = 0; j < n; j++) cr[j] = alpha * acc[r][j] + beta * cr[j];
+    }
+}
+
+#define MR PMR
+#define NR PNR
+#define PACK_TARGET
+#include "tensor/gemm_pack.h"
+#undef MR
+#undef NR
+
+static void portable_pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
+    else pack_a_rows_plain(A, lda, i0, p0, mc, kc, dst);
+}
+
+static void portable_pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    if (trans_b) pack_b_cols_plain(B, ldb, p0, j0, kc, nc, dst);
+    else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
+}
+
+static const mc_gemm_arch portable_arch = {
+    .name = "portable", .mr = PMR, .nr = PNR, .kc = 256, .mc = 32 * PMR, .l2_bytes = 512 * 1024,
+    .kernel = portable_kernel, .pack_a = portable_pack_a, .pack_b = portable_pack_b,
+};
+
+/* ---- which kernel: chosen once (MACHE_GEMM, else the best the CPU has), or by mc_gemm_set_kernel ---- */
+static const mc_gemm_arch *arch_named(const char *name)
+{
+    if (!strcmp(name, "portable")) return &portable_arch;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!strcmp(name, "avx512") && __builtin_cpu_supports("avx512f")) return &mc_gemm_arch_avx512;
+    if (!strcmp(name, "avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return &mc_gemm_arch_avx2;
+#endif
+    return NULL;
+}
+
+static const mc_gemm_arch *arch_best(void)
+{
+    const mc_gemm_arch *a = arch_named("avx512");
+    if (!a) a = arch_named("avx2");
+    return a ? a : &portable_arch;
+}
+
+static const mc_gemm_arch *_Atomic chosen_arch;
+
+static const mc_gemm_arch *current_arch(void)
+{
+    const mc_gemm_arch *a = atomic_load_explicit(&chosen_arch, memory_order_acquire);
+    if (a) return a;
+    const char *env = getenv("MACHE_GEMM");
+    if (env && *env && strcmp(env, "auto")) {
+        a = arch_named(env);
+        if (!a) fprintf(stderr, "mache: MACHE_GEMM=%s is not available on this machine; using %s\n",
+                        env, arch_best()->name);
+    }
+    if (!a) a = arch_best();
+    const mc_gemm_arch *expected = NULL;   /* a concurrent mc_gemm_set_kernel wins */
+    if (!atomic_compare_exchange_strong(&chosen_arch, &expected, a)) a = expected;
+    return a;
+}
+
+int mc_gemm_set_kernel(const char *name)
+{
+    const mc_gemm_arch *a = !strcmp(name, "auto") ? arch_best() : arch_named(name);
+    if (!a) return 1;
+    atomic_store_explicit(&chosen_arch, a, memory_order_release);
+    return 0;
+}
+
+const char *mc_gemm_kernel_name(void) { return current_arch()->name; }
+
+/* ---- packing buffers: a pool reused across calls (training calls gemm thousands of times per epoch).
+ * A caller takes a free entry for the length of one call and gives it back; entries are never unlinked,
+ * so the pool holds one entry per thread that ever ran a multiply at the same time, and stays reachable. */
+typedef struct pack_buf {
+    float *a, *b;
+    size_t acap, bcap;          /* in floats */
+    atomic_int busy;
+    struct pack_buf *next;
+} pack_buf;
+
+static pack_buf *_Atomic pack_pool;
+
+static pack_buf *pack_buf_take(void)
+{
+    for (pack_buf *p = atomic_load(&pack_pool); p; p = p->next)
+        if (!atomic_load_explicit(&p->busy, memory_order_relaxed) && !atomic_exchange(&p->busy, 1)) return p;
+    pack_buf *p = calloc(1, sizeof *p);
+    if (!p) { fprintf(stderr, "mache: out of memory in gemm\n"); abort(); }
+    atomic_init(&p->busy, 1);
+    pack_buf *head = atomic_load(&pack_pool);
+    do p->next = head; while (!atomic_compare_exchange_weak(&pack_pool, &head, p));
+    return p;
+}
+
+static void pack_buf_give(pack_buf *p) { atomic_store_explicit(&p->busy, 0, memory_order_release); }
+
+static float *grow(float **buf, size_t *cap, size_t n)
+{
+    if (n > *cap) {
+        free(*buf);
+        size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;   /* aligned_alloc wants a multiple */
+        *buf = aligned_alloc(64, bytes);
+        if (!*buf) { fprintf(stderr, "mache: out of memory in gemm (%zu bytes)\n", bytes); abort(); }
+        *cap = n;
+    }
+    return *buf;
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+static int round_up(int a, int b) { return ceil_div(a, b) * b; }
+
+/* One thread's multiply: the five loops of the GotoBLAS algorithm around the micro-kernel. */
+static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M, int N, int K,
+                        float alpha, const float *A, int lda, const float *B, int ldb,
+                        float beta, float *C, int ldc)
+{
+    const int mr = ar->mr, nr = ar->nr;
+    const int kc_max = ceil_div(K, ceil_div(K, ar->kc));
+    int nc_cap = ar->l2_bytes / (int)(kc_max * sizeof(float)) / nr * nr;
+    if (nc_cap < nr) nc_cap = nr;
+    const int nc_max = round_up(ceil_div(N, ceil_div(N, nc_cap)), nr);
+    const int mc_max = ar->mc < round_up(M, mr) ? ar->mc : round_up(M, mr);
+
+    pack_buf *pb = pack_buf_take();
+    float *Ap = grow(&pb->a, &pb->acap, (size_t)mc_max * kc_max);
+    float *Bp = grow(&pb->b, &pb->bcap, (size_t)nc_max * kc_max);
+
+    for (int jc = 0; jc < N; jc += nc_max) {
+        int nc = N - jc < nc_max ? N - jc : nc_max;
+        for (int pc = 0; pc < K; pc += kc_max) {
+            int kc = K - pc < kc_max ? K - pc : kc_max;
+            float beta_pass = pc == 0 ? beta : 1.0f;   /* later passes accumulate onto the first */
+            ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
+            for (int ic = 0; ic < M; ic += mc_max) {
+                int mc = M - ic < mc_max ? M - ic : mc_max;
+                ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
+                for (int ir = 0; ir < mc; ir += mr)
+                    for (int jr = 0; jr < nc; jr += nr)
+                        ar->kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
+                                   C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
+                                   mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr,
+                                   alpha, beta_pass);
+            }
+        }
+    }
+    pack_buf_give(pb);
+}
+
+#ifdef _OPENMP
+/* The cost of one thread's share when C is cut into nt slabs along a dimension of `tiles` tiles,
+ * counting the padded tile work and the packing every thread repeats. */
+static double split_cost(int tiles, int nt, double tile_work, double own_pack, double shared_pack)
+{
+    return ceil_div(tiles, nt) * tile_work + own_pack / nt + shared_pack;
+}
+#endif
+
 void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc)
 {
-    #pragma omp parallel for schedule(static) if ((double)M * N * K > 4e6)
-    for (int i = 0; i < M; i++) {
-        float *c = &C[(size_t)i * ldc];
-        for (int j = 0; j < N; j++) c[j] = beta == 0 ? 0 : beta * c[j];
-        for (int p = 0; p < K; p++) {
-            float a = alpha * A_AT(i, p);
-            if (!trans_b) {
-                const float *b = &B[(size_t)p * ldb];
-                for (int j = 0; j < N; j++) c[j] += a * b[j];
-            } else {
-                for (int j = 0; j < N; j++) c[j] += a * B[(size_t)j * ldb + p];
-            }
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0) {
+        for (int i = 0; i < M; i++) {
+            float *c = C + (size_t)i * ldc;
+            for (int j = 0; j < N; j++) c[j] = beta == 0 ? 0 : beta * c[j];
+        }
+        return;
+    }
+    const mc_gemm_arch *ar = current_arch();
+    int nt = 1;
+#ifdef _OPENMP
+    if ((double)M * N * K >= (1 << 19) && !omp_in_parallel()) nt = omp_get_max_threads();
+#endif
+    const int tm = ceil_div(M, ar->mr), tn = ceil_div(N, ar->nr);
+    if (nt > (tm > tn ? tm : tn)) nt = tm > tn ? tm : tn;
+    if (nt <= 1) {
+        gemm_serial(ar, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#ifdef _OPENMP
+    /* Packing one element costs about as much as 16 multiply-adds in the kernel. Cutting along M makes
+     * every thread pack all of B; cutting along N makes every thread pack all of A. */
+    const double pa = 16.0 * M * K, pb = 16.0 * K * N;
+    double cost_m = split_cost(tm, nt, (double)ar->mr * tn * ar->nr * K, pa, pb);
+    double cost_n = split_cost(tn, nt, (double)ar->nr * tm * ar->mr * K, pb, pa);
+    const int split_m = cost_m <= cost_n;
+    #pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), n_threads = omp_get_num_threads();
+        int tiles = split_m ? tm : tn, unit = split_m ? ar->mr : ar->nr, dim = split_m ? M : N;
+        int lo = (int)((long)tiles * t / n_threads) * unit, hi = (int)((long)tiles * (t + 1) / n_threads) * unit;
+        if (hi > dim) hi = dim;
+        if (lo < hi) {
+            if (split_m)
+                gemm_serial(ar, trans_a, trans_b, hi - lo, N, K, alpha,
+                            trans_a ? A + lo : A + (size_t)lo * lda, lda, B, ldb,
+                            beta, C + (size_t)lo * ldc, ldc);
+            else
+                gemm_serial(ar, trans_a, trans_b, M, hi - lo, K, alpha, A, lda,
+                            trans_b ? B + (size_t)lo * ldb : B + lo, ldb,
+                            beta, C + lo, ldc);
         }
     }
+#endif
 }
-
-const char *mc_gemm_kernel_name(void) { return "portable"; }

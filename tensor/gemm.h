@@ -19,4 +19,9 @@ void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
 /* Which kernel mc_gemm runs on this machine: "avx512", "avx2", or "portable". */
 const char *mc_gemm_kernel_name(void);
 
+/* Forces a kernel: "avx512", "avx2", "portable", or "auto" (the best this CPU has). Returns non-zero, and
+ * changes nothing, if that kernel is unknown or this CPU lacks it. Without a call, the environment
+ * variable MACHE_GEMM (same names) decides on first use, and otherwise "auto". */
+int mc_gemm_set_kernel(const char *name);
+
 #endif

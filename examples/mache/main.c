@@ -4,9 +4,9 @@
 #include <string.h>
 
 static const mc_command commands[] = {
-    /* entries are added as the commands land */
     {"render", cmd_render, "a picture (contact sheet) of meshes or point clouds"},
     {"plot", cmd_plot, "curves from a training log (CSV) as a picture"},
+    {"bench", cmd_bench, "time the library's kernels (bench gemm)"},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -1,0 +1,44 @@
+#!/bin/sh
+# `make bench`: the model's hot paths, timed by `mache bench`, one table row each.
+#   sh examples/bench/run.sh BUILD_DIR
+# More benchmarks append their rows below: add a function like gemm_row and call it.
+build=${1:-build}
+mache="$build/mache"
+[ -x "$mache" ] || { echo "run.sh: $mache not found (run make first)" >&2; exit 1; }
+status=0
+
+# gemm_row WHAT M K N [--trans-a] [--trans-b]: one multiply C (M x N) = op(A) (M x K) op(B) (K x N).
+gemm_row() {
+    g_what=$1; g_m=$2; g_k=$3; g_n=$4; shift 4   # sh has no locals: every function's names are its own
+    line=$("$mache" bench gemm --m "$g_m" --k "$g_k" --n "$g_n" "$@" | tail -n 1) || { status=1; return; }
+    layout=$(echo "$line" | sed -E 's/^gemm ([NT]{2}) .*/\1/')
+    kernel=$(echo "$line" | sed -E 's/.*kernel=([a-z0-9]+).*/\1/')
+    ms=$(echo "$line" | sed -E 's/.*median_ms=([0-9.]+).*/\1/')
+    gf=$(echo "$line" | sed -E 's/.*gflops=([0-9.]+).*/\1/')
+    printf '%-30s %-3s %6s %6s %6s %-9s %10s %9s\n' "$g_what" "$layout" "$g_m" "$g_k" "$g_n" "$kernel" "$ms" "$gf"
+}
+
+# A linear layer y = x W^T with W (out,in) over M rows costs three multiplies:
+#   forward  y  = x W^T    NT  M x in  -> M x out
+#   backward dx = dy W     NN  M x out -> M x in
+#   backward dW = dy^T x   TN  out x in, reduced over the M rows
+linear_rows() {
+    l_name=$1; l_m=$2; l_in=$3; l_out=$4
+    gemm_row "$l_name fwd" "$l_m" "$l_in" "$l_out" --trans-b
+    gemm_row "$l_name dx" "$l_m" "$l_out" "$l_in"
+    gemm_row "$l_name dW" "$l_out" "$l_m" "$l_in" --trans-a
+}
+
+printf '%-30s %-3s %6s %6s %6s %-9s %10s %9s\n' "gemm (model shapes)" "op" "M" "K" "N" "kernel" "median_ms" "GFLOP/s"
+# encoder, per point: batch 8 x 2500 points
+linear_rows "encoder 3->64 (B=8)" 20000 3 64
+linear_rows "encoder 64->128 (B=8)" 20000 64 128
+linear_rows "encoder 128->1024 (B=8)" 20000 128 1024
+# decoder, per patch of 800 points, and at batch 32 (3200 rows)
+for rows in 800 3200; do
+    linear_rows "decoder 1026->1026 (M=$rows)" $rows 1026 1026
+    linear_rows "decoder 1026->513 (M=$rows)" $rows 1026 513
+    linear_rows "decoder 513->256 (M=$rows)" $rows 513 256
+    linear_rows "decoder 256->3 (M=$rows)" $rows 256 3
+done
+exit $status

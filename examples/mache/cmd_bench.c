@@ -1,0 +1,120 @@
+/* `mache bench`: timings of the library's hot paths, one subcommand each (`bench gemm` for the matrix
+ * multiply). Every subcommand prints its result last as key=value pairs for scripts to pick up. */
+#include "examples/mache/args.h"
+#include "examples/mache/commands.h"
+#include "tensor/gemm.h"
+#include "tensor/tensor.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* C (M x N) = op(A) op(B) with the layouts the flags ask for; median of --reps timed calls after warm-up. */
+static int bench_gemm(int argc, char **argv)
+{
+    int m = 800, k = 1026, n = 1026, trans_a = 0, trans_b = 0, reps = 0;
+    const char *kernel = NULL;
+    const mc_opt opts[] = {
+        {"m", OPT_INT, &m, "rows of C (default 800)"},
+        {"k", OPT_INT, &k, "the reduction dimension (default 1026)"},
+        {"n", OPT_INT, &n, "columns of C (default 1026)"},
+        {"trans-a", OPT_FLAG, &trans_a, "A is stored K x M"},
+        {"trans-b", OPT_FLAG, &trans_b, "B is stored N x K"},
+        {"reps", OPT_INT, &reps, "timed calls (default: as many as fit in about half a second, 5 to 1000)"},
+        {"kernel", OPT_STR, &kernel, "force a kernel: avx512, avx2, portable or auto (default: MACHE_GEMM or auto)"},
+        {NULL, 0, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos, r = mc_parse_args(argc, argv, opts, "[options]", pos, 0, &npos);
+    if (r) return r == 2 ? 0 : 1;
+    if (m < 1 || k < 1 || n < 1) {
+        fprintf(stderr, "mache bench gemm: --m, --k and --n must be at least 1 (got %d, %d, %d)\n", m, k, n);
+        return 1;
+    }
+    if (reps < 0) { fprintf(stderr, "mache bench gemm: --reps must be positive (got %d)\n", reps); return 1; }
+    if (kernel && mc_gemm_set_kernel(kernel)) {
+        fprintf(stderr, "mache bench gemm: kernel '%s' is not available here (try avx512, avx2, portable, auto)\n",
+                kernel);
+        return 1;
+    }
+
+    int lda = trans_a ? m : k, ldb = trans_b ? k : n;
+    float *A = mc_malloc((size_t)m * k * sizeof(float));
+    float *B = mc_malloc((size_t)k * n * sizeof(float));
+    float *C = mc_malloc((size_t)m * n * sizeof(float));
+    mc_rng rng;
+    mc_rng_seed(&rng, 1);
+    mc_rng_fill_uniform(&rng, A, (int64_t)m * k, -1, 1);
+    mc_rng_fill_uniform(&rng, B, (int64_t)k * n, -1, 1);
+
+    double t0 = now_seconds();
+    int warm = 0;
+    do { mc_gemm(trans_a, trans_b, m, n, k, 1, A, lda, B, ldb, 0, C, n); warm++; }
+    while (warm < 2 || (warm < 50 && now_seconds() - t0 < 0.05));
+    if (!reps) {
+        double per = (now_seconds() - t0) / warm;
+        reps = per > 0 ? (int)(0.5 / per) : 1000;
+        reps = reps < 5 ? 5 : reps > 1000 ? 1000 : reps;
+    }
+    double *times = mc_malloc((size_t)reps * sizeof(double));
+    for (int i = 0; i < reps; i++) {
+        double t = now_seconds();
+        mc_gemm(trans_a, trans_b, m, n, k, 1, A, lda, B, ldb, 0, C, n);
+        times[i] = now_seconds() - t;
+    }
+    qsort(times, reps, sizeof(double), cmp_double);
+    double median = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+    double gflops = 2.0 * m * n * k / median * 1e-9;
+    printf("gemm %c%c m=%d k=%d n=%d kernel=%s threads=%d reps=%d median_ms=%.4f min_ms=%.4f gflops=%.2f\n",
+           trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, k, n, mc_gemm_kernel_name(), max_threads(), reps,
+           median * 1e3, times[0] * 1e3, gflops);
+    free(times);
+    free(A);
+    free(B);
+    free(C);
+    return 0;
+}
+
+static const struct { const char *name; int (*run)(int, char **); const char *summary; } benches[] = {
+    {"gemm", bench_gemm, "matrix multiply C = op(A) op(B): --m --k --n [--trans-a] [--trans-b]"},
+};
+enum { NBENCHES = sizeof benches / sizeof benches[0] };
+
+int cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: mache bench WHAT [options]   (mache bench WHAT --help for its options)\n\n");
+        for (int i = 0; i < NBENCHES; i++) fprintf(f, "  %-8s %s\n", benches[i].name, benches[i].summary);
+        return argc < 2 ? 1 : 0;
+    }
+    for (int i = 0; i < NBENCHES; i++)
+        if (!strcmp(argv[1], benches[i].name)) return benches[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mache bench: unknown benchmark '%s' (try: mache bench --help)\n", argv[1]);
+    return 1;
+}

@@ -1,0 +1,109 @@
+/* The AVX2+FMA micro-kernel: a 6 x 16 tile of C in 12 ymm registers, two vectors of B and one broadcast
+ * of A per row and step of k (15 of the 16 registers). */
+#include "tensor/gemm_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+#define TARGET __attribute__((target("avx2,fma")))
+
+/* lanes [0, n) of a row of 8 */
+TARGET static inline __m256i lane_mask(int n)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
+}
+
+TARGET __attribute__((always_inline)) static inline void
+tile(const int M, const int NV, int kc, const float *a, const float *b, float *c, int ldc,
+     int n, float alpha, float beta)
+{
+    __m256 acc[MR][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < M; r++) {
+        acc[r][0] = _mm256_setzero_ps();
+        acc[r][1] = _mm256_setzero_ps();
+    }
+    for (int p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = NV > 1 ? _mm256_load_ps(b + 8) : b0;
+#pragma GCC unroll 6
+        for (int r = 0; r < M; r++) {
+            __m256 ar = _mm256_broadcast_ss(a + r);
+            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+            if (NV > 1) acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+        }
+        a += MR;
+        b += NR;
+    }
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    if (n == NR) {
+#pragma GCC unroll 6
+        for (int r = 0; r < M; r++) {
+            float *cr = c + (long)r * ldc;
+            __m256 x0 = _mm256_mul_ps(va, acc[r][0]), x1 = _mm256_mul_ps(va, acc[r][1]);
+            if (beta != 0) {
+                x0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), x0);
+                x1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), x1);
+            }
+            _mm256_storeu_ps(cr, x0);
+            _mm256_storeu_ps(cr + 8, x1);
+        }
+        return;
+    }
+    __m256i k0 = lane_mask(n), k1 = lane_mask(n - 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < M; r++) {
+        float *cr = c + (long)r * ldc;
+        __m256 x0 = _mm256_mul_ps(va, acc[r][0]), x1 = _mm256_mul_ps(va, acc[r][1]);
+        if (beta != 0) {
+            x0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, k0), x0);
+            if (NV > 1) x1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, k1), x1);
+        }
+        _mm256_maskstore_ps(cr, k0, x0);
+        if (NV > 1) _mm256_maskstore_ps(cr + 8, k1, x1);
+    }
+}
+
+#define ROWS(NV)                                                                   \
+    switch (m) {                                                                   \
+    case 6: tile(6, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 5: tile(5, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 4: tile(4, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 3: tile(3, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 2: tile(2, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    default: tile(1, NV, kc, a, b, c, ldc, n, alpha, beta); break;                 \
+    }
+
+TARGET static void kernel(int kc, const float *a, const float *b, float *c, int ldc,
+                          int m, int n, float alpha, float beta)
+{
+    if (m == MR && n > 8) tile(MR, 2, kc, a, b, c, ldc, n, alpha, beta);
+    else if (n > 8) { ROWS(2) }
+    else { ROWS(1) }
+}
+
+#define PACK_TARGET TARGET
+#include "tensor/gemm_pack.h"
+
+TARGET static void pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
+    else pack_a_rows_plain(A, lda, i0, p0, mc, kc, dst);
+}
+
+TARGET static void pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    if (trans_b) pack_b_cols_plain(B, ldb, p0, j0, kc, nc, dst);
+    else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
+}
+
+const mc_gemm_arch mc_gemm_arch_avx2 = {
+    .name = "avx2", .mr = MR, .nr = NR, .kc = 256, .mc = 16 * MR, .l2_bytes = 512 * 1024,
+    .kernel = kernel, .pack_a = pack_a, .pack_b = pack_b,
+};
+
+#else
+typedef int mc_gemm_avx2_unused;   /* keeps the translation unit non-empty off x86-64 */
+#endif

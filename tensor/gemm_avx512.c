@@ -1,0 +1,174 @@
+/* The AVX-512 micro-kernel: a 14 x 32 tile of C lives in 28 zmm registers while the packed panels stream
+ * past; each step of k loads two vectors of B and broadcasts 14 values of A straight from memory. */
+#include "tensor/gemm_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define MR 14
+#define NR 32
+#define TARGET __attribute__((target("avx512f")))
+
+/* One tile with M rows and NV vectors of 16 columns, both compile-time constants after inlining, so the
+ * accumulator array becomes registers. Rows past m are not stored; columns past n are masked. */
+TARGET __attribute__((always_inline)) static inline void
+tile(const int M, const int NV, int kc, const float *a, const float *b, float *c, int ldc,
+     int n, float alpha, float beta)
+{
+    __m512 acc[MR][2];
+#pragma GCC unroll 14
+    for (int r = 0; r < M; r++) {
+        acc[r][0] = _mm512_setzero_ps();
+        acc[r][1] = _mm512_setzero_ps();
+    }
+    for (int p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = NV > 1 ? _mm512_load_ps(b + 16) : b0;
+#pragma GCC unroll 14
+        for (int r = 0; r < M; r++) {
+            __m512 ar = _mm512_set1_ps(a[r]);
+            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+            if (NV > 1) acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+        }
+        a += MR;
+        b += NR;
+    }
+    __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+    for (int r = 0; r < M; r++) {
+        float *cr = c + (long)r * ldc;
+        __m512 x0 = _mm512_mul_ps(va, acc[r][0]), x1 = _mm512_mul_ps(va, acc[r][1]);
+        if (beta != 0) {
+            x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, cr), x0);
+            if (NV > 1) x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, cr + 16), x1);
+        }
+        _mm512_mask_storeu_ps(cr, k0, x0);
+        if (NV > 1) _mm512_mask_storeu_ps(cr + 16, k1, x1);
+    }
+}
+
+#define ROWS(NV)                                                                   \
+    switch (m) {                                                                   \
+    case 14: tile(14, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
+    case 13: tile(13, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
+    case 12: tile(12, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
+    case 11: tile(11, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
+    case 10: tile(10, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
+    case 9: tile(9, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 8: tile(8, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 7: tile(7, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 6: tile(6, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 5: tile(5, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 4: tile(4, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 3: tile(3, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    case 2: tile(2, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
+    default: tile(1, NV, kc, a, b, c, ldc, n, alpha, beta); break;                 \
+    }
+
+/* Edge tiles get their own instantiations: a 3-row or 16-column tile costs what it computes. */
+TARGET static void kernel(int kc, const float *a, const float *b, float *c, int ldc,
+                          int m, int n, float alpha, float beta)
+{
+    if (m == MR && n > 16) tile(MR, 2, kc, a, b, c, ldc, n, alpha, beta);
+    else if (n > 16) { ROWS(2) }
+    else { ROWS(1) }
+}
+
+#define PACK_TARGET TARGET
+#include "tensor/gemm_pack.h"
+
+/* In-register transpose of a 16 x 16 block: r[i] holds row i on entry and column i on return.
+ * Pairs of rows interleave (unpack), then quads (shuffle_ps), then the 128-bit lanes swap across the
+ * four quads (shuffle_f32x4, two rounds): 64 shuffles for 256 floats. */
+TARGET static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int p = 0; p < 8; p++) {
+        t[2 * p] = _mm512_unpacklo_ps(r[2 * p], r[2 * p + 1]);
+        t[2 * p + 1] = _mm512_unpackhi_ps(r[2 * p], r[2 * p + 1]);
+    }
+    /* u[4q+s], 128-bit lane L: rows 4q..4q+3 at column 4L+s */
+    for (int q = 0; q < 4; q++) {
+        u[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    /* column 4L+s gathers lane L of u[s], u[4+s], u[8+s], u[12+s] */
+    for (int s = 0; s < 4; s++) {
+        __m512 p0 = _mm512_shuffle_f32x4(u[s], u[4 + s], _MM_SHUFFLE(2, 0, 2, 0));
+        __m512 p1 = _mm512_shuffle_f32x4(u[s], u[4 + s], _MM_SHUFFLE(3, 1, 3, 1));
+        __m512 p2 = _mm512_shuffle_f32x4(u[8 + s], u[12 + s], _MM_SHUFFLE(2, 0, 2, 0));
+        __m512 p3 = _mm512_shuffle_f32x4(u[8 + s], u[12 + s], _MM_SHUFFLE(3, 1, 3, 1));
+        r[s] = _mm512_shuffle_f32x4(p0, p2, _MM_SHUFFLE(2, 0, 2, 0));
+        r[8 + s] = _mm512_shuffle_f32x4(p0, p2, _MM_SHUFFLE(3, 1, 3, 1));
+        r[4 + s] = _mm512_shuffle_f32x4(p1, p3, _MM_SHUFFLE(2, 0, 2, 0));
+        r[12 + s] = _mm512_shuffle_f32x4(p1, p3, _MM_SHUFFLE(3, 1, 3, 1));
+    }
+}
+
+/* Loads up to 16 rows (rows past `rows` are zero) of 16 floats at src + i*ld, first kn of them, and
+ * transposes: r[k] then holds element k of every row. */
+TARGET static inline void load_transpose(__m512 r[16], const float *src, size_t ld, int rows, int kn)
+{
+    __mmask16 km = kn >= 16 ? 0xffff : (__mmask16)((1u << kn) - 1);
+    for (int i = 0; i < 16; i++)
+        r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + i * ld) : _mm512_setzero_ps();
+    transpose16(r);
+}
+
+/* op(A)(i,k) = A[i][k]: 14 rows at a time, 16 columns of k per transpose */
+TARGET static void pack_a_rows(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    for (int t = 0; t < mc; t += MR, dst += (size_t)MR * kc) {
+        int rows = mc - t < MR ? mc - t : MR;
+        const float *src = A + (size_t)(i0 + t) * lda + p0;
+        for (int k = 0; k < kc; k += 16) {
+            int kn = kc - k < 16 ? kc - k : 16;
+            __m512 r[16];
+            load_transpose(r, src + k, (size_t)lda, rows, kn);
+            for (int j = 0; j < kn; j++) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, 0x3fff, r[j]);
+        }
+    }
+}
+
+/* op(B)(k,j) = B[j][k]: two transposes of 16 rows of B fill one 32-wide panel */
+TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    for (int t = 0; t < nc; t += NR, dst += (size_t)NR * kc) {
+        int cols = nc - t < NR ? nc - t : NR;
+        const float *src = B + (size_t)(j0 + t) * ldb + p0;
+        for (int h = 0; h < 2; h++) {
+            int rows = cols - 16 * h;
+            if (rows > 16) rows = 16;
+            for (int k = 0; k < kc; k += 16) {
+                int kn = kc - k < 16 ? kc - k : 16;
+                __m512 r[16];
+                load_transpose(r, src + (size_t)16 * h * ldb + k, (size_t)ldb, rows, kn);
+                for (int j = 0; j < kn; j++) _mm512_store_ps(dst + (size_t)(k + j) * NR + 16 * h, r[j]);
+            }
+        }
+    }
+}
+
+TARGET static void pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
+    else pack_a_rows(A, lda, i0, p0, mc, kc, dst);
+}
+
+TARGET static void pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    if (trans_b) pack_b_cols(B, ldb, p0, j0, kc, nc, dst);
+    else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
+}
+
+const mc_gemm_arch mc_gemm_arch_avx512 = {
+    .name = "avx512", .mr = MR, .nr = NR, .kc = 256, .mc = 8 * MR, .l2_bytes = 512 * 1024,
+    .kernel = kernel, .pack_a = pack_a, .pack_b = pack_b,
+};
+
+#else
+typedef int mc_gemm_avx512_unused;   /* keeps the translation unit non-empty off x86-64 */
+#endif

@@ -1,0 +1,122 @@
+/* mc_gemm against the plain reference, for every kernel this machine has, every layout, odd sizes that
+ * leave partial tiles and partial cache blocks, padded leading dimensions, and the alpha/beta cases. */
+#include "tests/harness.h"
+#include "tensor/gemm.h"
+#include "tensor/tensor.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const float SENTINEL = 12345.0f;   /* in the padding past each row of C: must survive */
+
+typedef struct { int m, n, k; } shape;
+
+/* Worst |got - want| relative to what fp32 may lose summing K products of O(1) values. A NaN or a
+ * touched sentinel counts as infinitely wrong. */
+static double worst_error(const float *got, const float *want, int M, int N, int ldc, int K,
+                          float alpha, float beta)
+{
+    double tol = 1e-5 * sqrt((double)K + 1) * (fabs(alpha) * sqrt((double)K + 1) + fabs(beta) + 1);
+    double worst = 0;
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double g = got[(size_t)i * ldc + j], w = want[(size_t)i * ldc + j];
+            double e = fabs(g - w) / (tol * (1 + fabs(w)));
+            if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+        }
+        for (int j = N; j < ldc; j++)
+            if (got[(size_t)i * ldc + j] != SENTINEL) worst = INFINITY;
+    }
+    return worst;
+}
+
+static void fill(mc_rng *rng, float *x, size_t n) { mc_rng_fill_uniform(rng, x, (int64_t)n, -1, 1); }
+
+/* C0 is the initial C (with sentinels in the padding); NaN everywhere when beta == 0. */
+static void run_case(const char **kernels, int nkernels, int trans_a, int trans_b, shape s,
+                     float alpha, float beta, mc_rng *rng)
+{
+    int M = s.m, N = s.n, K = s.k;
+    int lda = (trans_a ? M : K) + 3, ldb = (trans_b ? K : N) + 5, ldc = N + 2;
+    size_t na = (size_t)(trans_a ? K : M) * lda + 1, nb = (size_t)(trans_b ? N : K) * ldb + 1;
+    size_t nc = (size_t)M * ldc;
+    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
+    float *C0 = malloc(nc * sizeof *C0), *want = malloc(nc * sizeof *want), *got = malloc(nc * sizeof *got);
+    fill(rng, A, na);
+    fill(rng, B, nb);
+    fill(rng, C0, nc);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++)
+            if (j >= N) C0[(size_t)i * ldc + j] = SENTINEL;
+            else if (beta == 0) C0[(size_t)i * ldc + j] = NAN;
+    memcpy(want, C0, nc * sizeof *C0);
+    mc_gemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, want, ldc);
+
+    for (int t = 0; t < nkernels; t++) {
+        mc_gemm_set_kernel(kernels[t]);
+        memcpy(got, C0, nc * sizeof *C0);
+        mc_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, got, ldc);
+        double e = worst_error(got, want, M, N, ldc, K, alpha, beta);
+        CHECK(e <= 1, "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g: error %.3g x tolerance", kernels[t],
+              trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, beta, e);
+    }
+    free(A); free(B); free(C0); free(want); free(got);
+}
+
+int main(void)
+{
+    /* MACHE_GEMM is read on the first call that needs a kernel */
+    setenv("MACHE_GEMM", "portable", 1);
+    CHECK(!strcmp(mc_gemm_kernel_name(), "portable"), "MACHE_GEMM=portable gave %s", mc_gemm_kernel_name());
+    CHECK(mc_gemm_set_kernel("no-such-kernel") != 0, "an unknown kernel name was accepted");
+    CHECK(!strcmp(mc_gemm_kernel_name(), "portable"), "a refused mc_gemm_set_kernel changed the kernel");
+
+    const char *all[] = {"portable", "avx2", "avx512"}, *kernels[3];
+    int nkernels = 0;
+    for (int i = 0; i < 3; i++)
+        if (!mc_gemm_set_kernel(all[i])) kernels[nkernels++] = all[i];
+    printf("kernels tested:");
+    for (int i = 0; i < nkernels; i++) printf(" %s", kernels[i]);
+    printf("\n");
+    CHECK(!mc_gemm_set_kernel("auto"), "auto must always be available");
+
+    /* 1 and 7: below every tile; 17, 33: one full tile and a ragged one; 100, 257: several row blocks;
+     * K = 300 and 600: two and three kc passes (beta applied once); N = 600: two NC blocks. Big enough
+     * ones run on both threads, cut along M or N. */
+    const shape shapes[] = {
+        {1, 1, 1}, {7, 17, 33}, {17, 7, 1}, {33, 100, 17}, {100, 33, 257}, {257, 65, 100},
+        {15, 513, 3}, {29, 31, 300}, {3, 40, 600}, {50, 600, 300}, {130, 48, 64},
+    };
+    const float ab[][2] = {{1, 0}, {2.5f, 1}, {-1, -0.5f}};
+    mc_rng rng;
+    mc_rng_seed(&rng, 42);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                for (int c = 0; c < 3; c++) run_case(kernels, nkernels, ta, tb, shapes[s], ab[c][0], ab[c][1], &rng);
+
+    /* K = 0 and alpha = 0: C = beta C, without touching A or B */
+    for (int t = 0; t < nkernels; t++) {
+        mc_gemm_set_kernel(kernels[t]);
+        float C[6] = {1, 2, 3, 4, 5, 6}, Cn[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
+        mc_gemm(0, 0, 2, 3, 0, 1, NULL, 1, NULL, 3, 0.5f, C, 3);
+        CHECK(C[0] == 0.5f && C[5] == 3, "%s K=0: C not scaled by beta (%g %g)", kernels[t], C[0], C[5]);
+        mc_gemm(1, 1, 2, 3, 0, 1, NULL, 2, NULL, 1, 0, Cn, 3);
+        CHECK(Cn[0] == 0 && Cn[5] == 0, "%s K=0 beta=0: NaN survived (%g)", kernels[t], Cn[0]);
+        float A[4] = {NAN, 1, 1, 1}, B[4] = {1, 1, 1, 1}, C2[4] = {1, 1, 1, 1};
+        mc_gemm(0, 0, 2, 2, 2, 0, A, 2, B, 2, 2, C2, 2);
+        CHECK(C2[0] == 2 && C2[3] == 2, "%s alpha=0: C != beta C (%g)", kernels[t], C2[0]);
+    }
+
+    /* The comparison can fail: a multiply with B's layout flipped (B not symmetric) must be caught. */
+    {
+        int n = 9;
+        float A[81], B[81], want[81], got[81];
+        fill(&rng, A, 81);
+        fill(&rng, B, 81);
+        mc_gemm_ref(0, 0, n, n, n, 1, A, n, B, n, 0, want, n);
+        mc_gemm(0, 1, n, n, n, 1, A, n, B, n, 0, got, n);
+        CHECK(worst_error(got, want, n, n, n, n, 1, 0) > 1, "a wrong product passed the comparison");
+    }
+    return test_summary("test_gemm");
+}
