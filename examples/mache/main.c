@@ -5,6 +5,8 @@
 
 static const mc_command commands[] = {
     /* entries are added as the commands land */
+    { "data", cmd_data, "write procedural meshes (plane, sword, chair, ...) as OBJ files" },
+    { "mesh-info", cmd_mesh_info, "format, vertices, triangles, area and bounding box of mesh files" },
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
