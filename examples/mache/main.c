@@ -4,6 +4,8 @@
 #include <string.h>
 
 static const mc_command commands[] = {
+    {"data", cmd_data, "write procedural meshes (plane, sword, chair, ...) as OBJ files"},
+    {"mesh-info", cmd_mesh_info, "format, vertices, triangles, area and bounding box of mesh files"},
     {"render", cmd_render, "a picture (contact sheet) of meshes or point clouds"},
     {"plot", cmd_plot, "curves from a training log (CSV) as a picture"},
     {"bench", cmd_bench, "time the library's kernels (bench gemm)"},

@@ -1,0 +1,52 @@
+/* Building blocks for the procedural shapes: closed solids (lofts, lathes, boxes, tubes) appended to a
+ * growing mesh, and placement of a part by a frame. Every solid is closed and wound outward. */
+#ifndef MACHE_GEOM_H
+#define MACHE_GEOM_H
+#include "data/mesh_parse.h"
+
+#define MC_PI 3.14159265358979323846
+
+typedef struct mc_vec3 { float x, y, z; } mc_vec3;
+
+static inline mc_vec3 mc_v3(double x, double y, double z) { return (mc_vec3){ (float)x, (float)y, (float)z }; }
+static inline mc_vec3 mc_add(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x + b.x, a.y + b.y, a.z + b.z); }
+static inline mc_vec3 mc_sub(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x - b.x, a.y - b.y, a.z - b.z); }
+static inline mc_vec3 mc_scale(mc_vec3 a, double s) { return mc_v3(a.x * s, a.y * s, a.z * s); }
+static inline mc_vec3 mc_lerp(mc_vec3 a, mc_vec3 b, double t) { return mc_add(a, mc_scale(mc_sub(b, a), t)); }
+static inline double  mc_dot(mc_vec3 a, mc_vec3 b) { return (double)a.x * b.x + (double)a.y * b.y + (double)a.z * b.z; }
+static inline mc_vec3 mc_cross(mc_vec3 a, mc_vec3 b)
+{
+    return mc_v3((double)a.y * b.z - (double)a.z * b.y, (double)a.z * b.x - (double)a.x * b.z,
+                 (double)a.x * b.y - (double)a.y * b.x);
+}
+mc_vec3 mc_normalize(mc_vec3 a);
+
+/* Rings of k points, each wound counter-clockwise around the direction from one ring to the next
+ * (right-hand rule), joined by quads. The ends are closed by a fan: to the given apex (a pointed end)
+ * or, when the apex is NULL, to the ring's centroid (a flat end). */
+void mc_loft(mc_meshbuf *b, const mc_vec3 *rings, int nrings, int k, const mc_vec3 *apex0, const mc_vec3 *apex1);
+/* The same with the last ring joined back to the first: a torus-like solid with no caps. */
+void mc_loft_loop(mc_meshbuf *b, const mc_vec3 *rings, int nrings, int k);
+
+/* A solid of revolution about +Y from a profile of n (radius, height) pairs, k segments around.
+ * Walk the profile from bottom to top with the material on your left (radius to the right, height up);
+ * an end on the axis (radius 0) becomes a pole, otherwise the end is capped flat. */
+void mc_lathe(mc_meshbuf *b, const float *profile, int n, int k);
+/* A closed profile (walked counter-clockwise, off the axis) revolved into a ring: shells, tyres, tori. */
+void mc_lathe_loop(mc_meshbuf *b, const float *profile, int n, int k);
+
+void mc_box(mc_meshbuf *b, mc_vec3 lo, mc_vec3 hi);
+
+/* Circles of the given radii swept along a polyline of n points, capped flat at both ends. */
+void mc_tube(mc_meshbuf *b, const mc_vec3 *path, const float *radius, int n, int k);
+
+/* A frame maps local (a, b, c) to origin + a*x + b*y + c*z. mc_place moves the vertices from v0 on (the
+ * part just built) into the frame, and keeps the winding outward if the frame mirrors. */
+typedef struct mc_frame { mc_vec3 origin, x, y, z; } mc_frame;
+void mc_place(mc_meshbuf *b, int v0, int f0, mc_frame f);
+mc_frame mc_frame_at(mc_vec3 origin);                                /* translation only */
+mc_frame mc_frame_rot(mc_vec3 origin, mc_vec3 axis, double angle);   /* rotation about an axis, then move */
+/* A copy of the part (vertices from v0, faces from f0) mirrored in x = 0. */
+void mc_mirror_x(mc_meshbuf *b, int v0, int f0);
+
+#endif
