@@ -660,16 +660,18 @@ mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b)
     sv->idx_a = mc_arena_alloc((size_t)B * N * sizeof(int));
     sv->idx_b = mc_arena_alloc((size_t)B * M * sizeof(int));
     float *dist_a = mc_arena_alloc((size_t)B * N * sizeof(float)), *dist_b = mc_arena_alloc((size_t)B * M * sizeof(float));
-    double total = 0;
-    #pragma omp parallel for schedule(dynamic) reduction(+ : total)
+    double *per_shape = mc_arena_alloc((size_t)B * sizeof *per_shape);
+    #pragma omp parallel for schedule(dynamic)
     for (int s = 0; s < B; s++) {
         int64_t oa = (int64_t)s * N, ob = (int64_t)s * M;
         mc_nearest(a->data + oa * 3, N, b->data + ob * 3, M, dist_a + oa, sv->idx_a + oa, dist_b + ob, sv->idx_b + ob);
         double sa = 0, sb = 0;
         for (int i = 0; i < N; i++) sa += dist_a[oa + i];
         for (int j = 0; j < M; j++) sb += dist_b[ob + j];
-        total += sa / N + sb / M;
+        per_shape[s] = sa / N + sb / M;
     }
+    double total = 0;
+    for (int s = 0; s < B; s++) total += per_shape[s];    /* in order: the same sum for any thread count */
     mc_tensor *out = mc_tensor_new(0, NULL);
     out->data[0] = (float)(total / B);
     mc_node *n = mc_record("chamfer", out, (mc_tensor *[]){a, b}, 2, chamfer_backward);

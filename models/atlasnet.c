@@ -26,7 +26,7 @@ int atlas_preset(const char *name, int vae, atlas_config *cfg, char *err)
         cfg->points = 1024; cfg->patches = 8; cfg->latent = 256;
         cfg->enc[0] = 64; cfg->enc[1] = 128; cfg->enc[2] = 512;
         cfg->dec = 256;
-    } else if (!strcmp(name, "tiny")) {      /* for tests */
+    } else if (!strcmp(name, "tiny")) {      /* for tests: seconds per epoch */
         cfg->points = 64; cfg->patches = 2; cfg->latent = 8;
         cfg->enc[0] = 8; cfg->enc[1] = 8; cfg->enc[2] = 16;
         cfg->dec = 16;

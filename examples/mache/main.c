@@ -6,6 +6,12 @@
 static const mc_command commands[] = {
     {"data", cmd_data, "write procedural meshes (plane, sword, chair, ...) as OBJ files"},
     {"mesh-info", cmd_mesh_info, "format, vertices, triangles, area and bounding box of mesh files"},
+    {"train", cmd_train, "train an AtlasNet AE or VAE"},
+    {"eval", cmd_eval, "reconstruction metrics of a model, or generation metrics of a folder"},
+    {"reconstruct", cmd_reconstruct, "meshes of a model's reconstructions, beside the inputs"},
+    {"sample", cmd_sample, "novel meshes from z ~ N(0, I) (or a fitted mixture)"},
+    {"interpolate", cmd_interpolate, "meshes along the latent line between two shapes"},
+    {"info", cmd_info, "what a checkpoint holds"},
     {"render", cmd_render, "a picture (contact sheet) of meshes or point clouds"},
     {"plot", cmd_plot, "curves from a training log (CSV) as a picture"},
     {"bench", cmd_bench, "time the library's kernels (bench gemm)"},
