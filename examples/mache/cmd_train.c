@@ -141,12 +141,12 @@ int cmd_train(int argc, char **argv)
     const mc_opt opts[] = {
         {"data", OPT_STR, &o.data, "training shapes: a folder of meshes or procedural:CATEGORY:COUNT[:SEED]"},
         {"model", OPT_STR, &o.model, "ae or vae (default vae)"},
-        {"preset", OPT_STR, &o.preset, "cpu or paper (default cpu)"},
+        {"preset", OPT_STR, &o.preset, "cpu or paper (default cpu; tiny for tests)"},
         {"out", OPT_STR, &o.out, "run folder: model.ckpt, last.ckpt, log.csv, kl_dims.csv"},
-        {"epochs", OPT_INT, &o.epochs, "epochs (preset default: paper 120, cpu 60)"},
+        {"epochs", OPT_INT, &o.epochs, "epochs (preset default: paper 120, cpu 25)"},
         {"batch", OPT_INT, &o.batch, "shapes per step (preset default: paper 32, cpu 16)"},
         {"lr", OPT_FLOAT, &o.lr, "Adam learning rate (default 1e-3)"},
-        {"lr-steps", OPT_STR, &o.lr_steps, "epochs at which the rate is divided by 10, e.g. 100 (paper default)"},
+        {"lr-steps", OPT_STR, &o.lr_steps, "epochs at which the rate is divided by 10 (default: paper 100, cpu 20)"},
         {"seed", OPT_INT, &o.seed, "seed for the initial weights, shuffling and sampling (default 1)"},
         {"kl-weight", OPT_FLOAT, &o.kl_weight, "weight of the KL term (VAE; default 1)"},
         {"kl-warmup", OPT_FLOAT, &o.kl_warmup, "epochs over which the KL weight ramps up from 0 (default 0)"},
@@ -204,9 +204,9 @@ int cmd_train(int argc, char **argv)
         atlas_config cfg;
         if (atlas_preset(o.preset, vae, &cfg, err)) { fprintf(stderr, "mache train: --preset: %s\n", err); return 1; }
         int paper = !strcmp(o.preset, "paper");
-        if (o.epochs < 0) o.epochs = paper ? 120 : 60;
+        if (o.epochs < 0) o.epochs = paper ? 120 : 25;
         if (o.batch < 0) o.batch = paper ? 32 : 16;
-        if (!o.lr_steps) o.lr_steps = paper ? "100" : "50";
+        if (!o.lr_steps) o.lr_steps = paper ? "100" : "20";
         if (o.patches) cfg.patches = o.patches;
         if (o.latent) { cfg.latent = o.latent; if (paper) cfg.dec = 0; }
         if (o.points) cfg.points = o.points;
