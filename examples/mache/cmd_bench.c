@@ -102,6 +102,9 @@ static int bench_gemm(int argc, char **argv)
 
 static const struct { const char *name; int (*run)(int, char **); const char *summary; } benches[] = {
     {"gemm", bench_gemm, "matrix multiply C = op(A) op(B): --m --k --n [--trans-a] [--trans-b]"},
+    {"train", bench_train, "training steps of the model: --preset P --batch B --steps S"},
+    {"chamfer", bench_chamfer, "Chamfer distance forward and backward: --batch B --points N"},
+    {"sample", bench_sample, "meshes decoded from z: --preset P --resolution R"},
 };
 enum { NBENCHES = sizeof benches / sizeof benches[0] };
 
