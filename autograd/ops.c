@@ -695,3 +695,136 @@ mc_tensor *mc_rand(int ndim, const int *shape)
     mc_rng_fill_uniform(mc_global_rng(), t->data, t->size, 0, 1);
     return t;
 }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Fused per-point layer: y = act(batchnorm(x W^T + b + shape_bias)), act = ReLU or identity. The same
+ * function as the three ops in a row, but only z (before the norm) and y are kept, and the backward
+ * makes two passes over them instead of six. shape_bias (S,C) adds row s to the rows of shape s (the
+ * rows of x are S shapes of equal size): the decoder's latent half of its first layer.
+ */
+typedef struct { mc_tensor *z; float *mean, *invstd; int relu, training, shapes; } fused_saved;
+
+static void fused_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *sb = n->in[3], *gamma = n->in[4], *beta = n->in[5];
+    fused_saved *sv = n->saved;
+    int C = w->shape[0], in = w->shape[1], S = sv->shapes;
+    int64_t R = mc_rows(x), per_shape = R / S;
+    float *g = n->out->grad;            /* becomes dz in place: nothing reads this gradient after us */
+    const float *y = n->out->data, *z = sv->z->data;
+    int nt = mc_num_threads();
+    double *part = mc_arena_zalloc((size_t)nt * 2 * C * sizeof *part);
+    #pragma omp parallel
+    {
+        double *s1 = part + (size_t)mc_thread_id() * 2 * C, *s2 = s1 + C;
+        #pragma omp for schedule(static)
+        for (int64_t r = 0; r < R; r++) {
+            float *gr = g + r * C;
+            const float *yr = y + r * C, *zr = z + r * C;
+            for (int c = 0; c < C; c++) {
+                float gp = sv->relu && !(yr[c] > 0) ? 0 : gr[c];
+                gr[c] = gp;
+                s1[c] += gp;
+                s2[c] += (double)gp * (zr[c] - sv->mean[c]) * sv->invstd[c];
+            }
+        }
+    }
+    float *a = mc_arena_alloc((size_t)C * sizeof(float)), *m1 = mc_arena_alloc((size_t)C * sizeof(float)),
+          *m2 = mc_arena_alloc((size_t)C * sizeof(float));
+    for (int c = 0; c < C; c++) {
+        double t1 = 0, t2 = 0;
+        for (int t = 0; t < nt; t++) { t1 += part[(size_t)t * 2 * C + c]; t2 += part[(size_t)t * 2 * C + C + c]; }
+        if (needs_grad(gamma)) mc_grad(gamma)[c] += (float)t2;
+        if (needs_grad(beta)) mc_grad(beta)[c] += (float)t1;
+        a[c] = gamma->data[c] * sv->invstd[c];
+        m1[c] = sv->training ? (float)(t1 / R) : 0;     /* eval: the statistics are constants */
+        m2[c] = sv->training ? (float)(t2 / R) : 0;
+    }
+    memset(part, 0, (size_t)nt * 2 * C * sizeof *part);
+    #pragma omp parallel
+    {
+        double *colsum = part + (size_t)mc_thread_id() * 2 * C;    /* of dz, for the bias gradient */
+        #pragma omp for schedule(static)
+        for (int64_t r = 0; r < R; r++) {
+            float *gr = g + r * C;
+            const float *zr = z + r * C;
+            for (int c = 0; c < C; c++) {
+                gr[c] = a[c] * (gr[c] - m1[c] - (zr[c] - sv->mean[c]) * sv->invstd[c] * m2[c]);
+                colsum[c] += gr[c];
+            }
+        }
+    }
+    if (needs_grad(b)) {
+        float *gb = mc_grad(b);
+        for (int t = 0; t < nt; t++) for (int c = 0; c < C; c++) gb[c] += (float)part[(size_t)t * 2 * C + c];
+    }
+    if (needs_grad(sb)) {                        /* the per-shape bias collects its shape's rows */
+        float *gs = mc_grad(sb);
+        #pragma omp parallel for schedule(static)
+        for (int s = 0; s < S; s++)
+            for (int64_t r = s * per_shape; r < (s + 1) * per_shape; r++)
+                for (int c = 0; c < C; c++) gs[(int64_t)s * C + c] += g[r * C + c];
+    }
+    if (needs_grad(x)) mc_gemm(0, 0, (int)R, in, C, 1, g, C, w->data, in, 1, mc_grad(x), in);     /* dX = dZ W */
+    if (needs_grad(w)) mc_gemm(1, 0, C, in, (int)R, 1, g, C, x->data, in, 1, mc_grad(w), in);     /* dW = dZ^T X */
+}
+
+mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *shape_bias,
+                            mc_tensor *gamma, mc_tensor *beta, mc_tensor *running_mean, mc_tensor *running_var,
+                            int training, float momentum, float eps, int relu)
+{
+    mc_check_shape("linear_bn", x, weight, weight->ndim == 2 && mc_cols(x) == weight->shape[1], "does not match weight");
+    int C = weight->shape[0], in = weight->shape[1];
+    int64_t R = mc_rows(x);
+    int S = shape_bias ? shape_bias->shape[0] : 1;
+    if (bias) mc_check_shape("linear_bn", bias, weight, bias->size == C, "bias does not match weight");
+    if (shape_bias) mc_check_shape("linear_bn", x, shape_bias, shape_bias->ndim == 2 && shape_bias->shape[1] == C &&
+                                   x->ndim == 3 && x->shape[0] == S, "per-shape bias must be (B,out) for input (B,N,in)");
+    mc_check_shape("linear_bn", gamma, weight, gamma->size == C && beta->size == C && running_mean->size == C &&
+                   running_var->size == C, "batchnorm channels do not match the layer's outputs");
+    if (training && R < 2) mc_fatal("linear_bn: training needs more than one row per channel");
+    int shape[MC_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = C;
+    fused_saved *sv = mc_arena_alloc(sizeof *sv);
+    *sv = (fused_saved){.z = mc_tensor_new(x->ndim, shape), .relu = relu, .training = training, .shapes = S};
+    sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
+    sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
+    float *z = sv->z->data;
+    int64_t per_shape = R / S;
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            z[r * C + c] = (bias ? bias->data[c] : 0) + (shape_bias ? shape_bias->data[(r / per_shape) * C + c] : 0);
+    mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, weight->data, in, 1, z, C);
+    if (training) {
+        double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
+        column_sums(z, NULL, NULL, NULL, R, C, s1, s2);
+        for (int c = 0; c < C; c++) {
+            double mean = s1[c] / R, var = s2[c] / R - mean * mean;
+            if (var < 0) var = 0;
+            sv->mean[c] = (float)mean;
+            sv->invstd[c] = (float)(1.0 / sqrt(var + eps));
+            running_mean->data[c] = (1 - momentum) * running_mean->data[c] + momentum * (float)mean;
+            running_var->data[c] = (1 - momentum) * running_var->data[c] + momentum * (float)(var * R / (R - 1));
+        }
+    } else {
+        for (int c = 0; c < C; c++) {
+            sv->mean[c] = running_mean->data[c];
+            sv->invstd[c] = 1.0f / sqrtf(running_var->data[c] + eps);
+        }
+    }
+    mc_tensor *out = mc_tensor_new(x->ndim, shape);
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < R; r++) {
+        const float *zr = z + r * C;
+        float *yr = out->data + r * C;
+        for (int c = 0; c < C; c++) {
+            float v = gamma->data[c] * (zr[c] - sv->mean[c]) * sv->invstd[c] + beta->data[c];
+            yr[c] = relu && !(v > 0) ? 0 : v;
+        }
+    }
+    mc_node *n = mc_record("linear_bn", out, (mc_tensor *[]){x, weight, bias, shape_bias, gamma, beta}, 6, fused_backward);
+    if (n) n->saved = sv;
+    return out;
+}

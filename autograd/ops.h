@@ -47,6 +47,13 @@ mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
                         mc_tensor *running_mean, mc_tensor *running_var,
                         int training, float momentum, float eps);
 
+/* act(batchnorm(x W^T + bias + shape_bias)) in one op, act = ReLU when relu is non-zero, else identity:
+ * the same function as mc_linear, mc_add, mc_batchnorm and mc_relu in a row, with fewer passes over memory
+ * and fewer tensors kept. bias (out) and shape_bias (B,out), for x (B,N,in), may be NULL. */
+mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *shape_bias,
+                            mc_tensor *gamma, mc_tensor *beta, mc_tensor *running_mean, mc_tensor *running_var,
+                            int training, float momentum, float eps, int relu);
+
 /* Chamfer distance between point sets a (B,N,3) and b (B,M,3): mean over points of the squared
  * nearest-neighbour distance, both directions, summed, mean over the batch. A scalar. */
 mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b);

@@ -9,6 +9,9 @@
 #define lin  mc_linear_fwd
 #define bn   mc_batchnorm_fwd
 #define relu mc_relu
+/* lin_bn_relu(l, b, x) = relu(bn(b, lin(l, x))) and lin_bn(l, b, x) = bn(b, lin(l, x)), each one fused op */
+#define lin_bn_relu(l, b, x) mc_linear_bn_fwd(l, b, x, 1)
+#define lin_bn(l, b, x)      mc_linear_bn_fwd(l, b, x, 0)
 
 int atlas_template_dim(const atlas_config *cfg) { return cfg->sphere ? 3 : 2; }
 
@@ -134,9 +137,9 @@ void atlas_free(atlasnet *m)
 void atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **logvar)
 {
     const atlas_config *c = &m->cfg;
-    mc_tensor *h = relu(bn(&m->bn1, lin(&m->conv1, points)));  /* (B,N,64) */
-    h = relu(bn(&m->bn2, lin(&m->conv2, h)));                   /* (B,N,128) */
-    h = bn(&m->bn3, lin(&m->conv3, h));                         /* (B,N,1024) */
+    mc_tensor *h = lin_bn_relu(&m->conv1, &m->bn1, points);     /* (B,N,64) */
+    h = lin_bn_relu(&m->conv2, &m->bn2, h);                     /* (B,N,128) */
+    h = lin_bn(&m->conv3, &m->bn3, h);                          /* (B,N,1024): no ReLU before the max */
     h = mc_max_axis(h, 1);                                      /* (B,1024): PointNet's symmetric max-pool */
     if (c->fc) {                                                /* variant "no FC before mu/logvar": --no-fc */
         h = bn(&m->bn_fc, lin(&m->fc, h));                      /* (B,latent) */
@@ -148,16 +151,16 @@ void atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **lo
 }
 
 /* The first layer sees concat(template point, z). Computing it as W_t t + W_z z is the same function,
- * but the latent half (the big one) is done once per shape instead of once per point. */
+ * but the latent half (the big one) is done once per shape instead of once per point: it enters the
+ * fused layer as a per-shape bias. */
 static mc_tensor *patch_forward(patch_decoder *d, mc_tensor *z, mc_tensor *t, int dim, int latent)
 {
-    int B = t->shape[0], width = d->conv1.weight->shape[0];
     mc_tensor *w_t = mc_slice(d->conv1.weight, 1, 0, dim), *w_z = mc_slice(d->conv1.weight, 1, dim, latent);
-    mc_tensor *hz = mc_linear(z, w_z, d->conv1.bias);            /* (B,width) */
-    mc_tensor *h = mc_add(mc_linear(t, w_t, NULL), mc_view(hz, B, 1, width));  /* (B,n,width) */
-    h = relu(bn(&d->bn1, h));
-    h = relu(bn(&d->bn2, lin(&d->conv2, h)));                    /* (B,n,width/2) */
-    h = relu(bn(&d->bn3, lin(&d->conv3, h)));                    /* (B,n,width/4) */
+    mc_tensor *hz = mc_linear(z, w_z, d->conv1.bias);            /* (B,width): W_z z + b */
+    mc_tensor *h = mc_linear_bn_act(t, w_t, NULL, hz, d->bn1.weight, d->bn1.bias, d->bn1.running_mean,
+                                    d->bn1.running_var, mc_training(), d->bn1.momentum, d->bn1.eps, 1);  /* (B,n,width) */
+    h = lin_bn_relu(&d->conv2, &d->bn2, h);                      /* (B,n,width/2) */
+    h = lin_bn_relu(&d->conv3, &d->bn3, h);                      /* (B,n,width/4) */
     return mc_tanh(lin(&d->conv4, h));                           /* (B,n,3) */
 }
 
