@@ -77,7 +77,7 @@ bench: $(CLI) $(BENCHES)
 demo: $(CLI)
 	@sh examples/demo.sh $(BUILD)
 
-HEADERS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
+HEADERS := mache.h $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
 install: $(LIB) $(CLI)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmache.a
