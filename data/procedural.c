@@ -793,7 +793,8 @@ static void shade(gen *g, int kind, mc_vec3 c, mc_vec3 axis, double r_rim, doubl
 static void lamp(gen *g)
 {
     enum { TABLE, FLOOR, DESK_ARM, GLOBE, ARC, PENDANT };
-    int style = pick(g, 6);
+    static const int styles[] = { TABLE, TABLE, TABLE, FLOOR, FLOOR, DESK_ARM, DESK_ARM, GLOBE, ARC, PENDANT };
+    int style = styles[pick(g, 10)];   /* weighted toward the common kinds */
     mc_vec3 up = mc_v3(0, 1, 0), down = mc_v3(0, -1, 0);
     switch (style) {
     case TABLE: {
@@ -805,7 +806,7 @@ static void lamp(gen *g)
             p[0] = 0, p[1] = 0;
             for (int i = 0; i < N; i++) {
                 double u = (double)i / (N - 1);
-                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * sin(MC_PI * (0.15 + 0.85 * u)) * (1 + bulge * u * (1 - u))));
+                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * sin(MC_PI * (0.25 + 0.65 * u)) * (1 + bulge * u * (1 - u))));
                 p[2 * i + 3] = (float)(hb * u);
             }
             p[2 * N + 2] = 0, p[2 * N + 3] = (float)hb;
