@@ -12,6 +12,7 @@ const char *const mc_procedural_categories[MC_PROCEDURAL_NCATEGORIES] = {
 
 typedef struct gen { mc_meshbuf b; mc_rng rng; } gen;
 
+/* The three kinds of draw: a proportion in [lo, hi), one of n styles, a yes with probability p. */
 static double U(gen *g, double lo, double hi) { return lo + (hi - lo) * mc_rng_uniform(&g->rng); }
 static int pick(gen *g, int n) { return mc_rng_int(&g->rng, n); }
 static int chance(gen *g, double p) { return mc_rng_uniform(&g->rng) < p; }
@@ -928,7 +929,7 @@ static void mug(gen *g)
     for (int i = 0; i < N; i++) p[n++] = (float)ro[i], p[n++] = (float)(i == 0 ? 0.004 : H * i / (N - 1));
     for (int i = N - 1; i >= 0; i--) {
         double y = tb + (H - tb) * i / (N - 1);
-        p[n++] = (float)(ro[i] - t - (style == FOOTED && i == 0 ? 0 : 0)), p[n++] = (float)y;
+        p[n++] = (float)(ro[i] - t), p[n++] = (float)y;
     }
     p[n++] = 0, p[n++] = (float)tb;
     mc_lathe(&g->b, p, n / 2, 32);

@@ -282,6 +282,8 @@ static void test_stl(void)
     CHECK(mc_mesh_load(put("pad.stl", o.b, o.n), &m, err) == 0 && m.nfaces == 12, "pad.stl: %s", err);
     mc_mesh_free(&m);
     expect_err_bytes("trunc.stl", o.b, o.n - 30, "trunc.stl: binary STL header promises 12 triangles (684 bytes) but the file has 655");
+    o.b[0] = 's';   /* "solid" at the start of a binary file must not make it ascii */
+    expect_err_bytes("trunc_solid.stl", o.b, o.n - 30, "trunc_solid.stl: binary STL header promises 12 triangles");
     memcpy(o.b + 84 + 50 * 3 + 16, &(float){ NAN }, 4);
     expect_err_bytes("nan.stl", o.b, 84 + 50 * 12, "nan.stl (triangle 3): vertex coordinate is not a finite number");
 
