@@ -89,7 +89,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB  := tensor/tensor.c data/mesh.c data/obj.c data/off.c data/ply.c data/stl.c
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) data/mesh.h data/mesh_parse.h
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) data/mesh.h data/mesh_parse.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $< $(FUZZ_LIB) -lm -o $@
