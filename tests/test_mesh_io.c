@@ -243,6 +243,8 @@ static void test_ply(void)
     expect_err("absurd2.ply", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
                "element face 999999\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n",
                "header promises 999999 'face' elements");
+    expect_err("twovert.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\n"
+               "element vertex 1\nproperty float x\nend_header\n0 0 0\n1\n", "two 'vertex' elements");
     expect_err("nover.ply", "ply\nformat ascii 1.0\nelement point 1\nproperty float x\nend_header\n1\n", "no 'vertex' element");
     expect_err("noxyz.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nend_header\n1 2\n",
                "with x, y and z");
