@@ -47,13 +47,19 @@ void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
 #define PMR 4
 #define PNR 16
 
-static void portable_kernel(int kc, const float *restrict a, const float *restrict b, float *c, int ldc,
-                            int m, int n, float alpha, float beta)
+static void portable_kernel(int kc, const float *restrict a, long a_rs, long a_ks, const float *restrict b,
+                            long b_ks, float *c, int ldc, int m, int n, float alpha, float beta)
 {
     float acc[PMR][PNR] = {{0}};
-    for (int p = 0; p < kc; p++, a += PMR, b += PNR)
-        for (int r = 0; r < PMR; r++)
-            for (int j = 0; j < PNR; j++) acc[r][j] += a[r] * b[j];
+    if (a_rs == 1 && m == PMR && n == PNR) {           /* a whole tile: fixed trip counts vectorise */
+        for (int p = 0; p < kc; p++, a += a_ks, b += b_ks)
+            for (int r = 0; r < PMR; r++)
+                for (int j = 0; j < PNR; j++) acc[r][j] += a[r] * b[j];
+    } else {                                            /* an edge: touch only rows < m, columns < n */
+        for (int p = 0; p < kc; p++, a += a_ks, b += b_ks)
+            for (int r = 0; r < m; r++)
+                for (int j = 0; j < n; j++) acc[r][j] += a[r * a_rs] * b[j];
+    }
     for (int r = 0; r < m; r++) {
         float *cr = c + (size_t)r * ldc;
         if (beta == 0) for (int j = 0; j < n; j++) cr[j] = alpha * acc[r][j];
@@ -174,37 +180,60 @@ static float *grow(float **buf, size_t *cap, size_t n)
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static int round_up(int a, int b) { return ceil_div(a, b) * b; }
 
+/* Block sizes for one thread's share (see the top of the file). */
+typedef struct blocking { int kc, nc, mc; } blocking;
+
+static blocking block_sizes(const mc_gemm_arch *ar, int M, int N, int K)
+{
+    blocking bl;
+    bl.kc = ceil_div(K, ceil_div(K, ar->kc));
+    int nc_cap = ar->l2_bytes / (int)(bl.kc * sizeof(float)) / ar->nr * ar->nr;
+    if (nc_cap < ar->nr) nc_cap = ar->nr;
+    bl.nc = round_up(ceil_div(N, ceil_div(N, nc_cap)), ar->nr);
+    bl.mc = ar->mc < round_up(M, ar->mr) ? ar->mc : round_up(M, ar->mr);
+    return bl;
+}
+
+/* Packing copies every element once to use it many times: a micro-panel of A is used once per NR columns
+ * of C, one of B once per MR rows. With only a tile or two across, the kernel reads the operand in place
+ * instead (B stored K x N, or A in either layout; the transposing copy of B is the one it cannot skip). */
+static int a_in_place(const mc_gemm_arch *ar, int N) { return N <= ar->nr; }
+static int b_in_place(const mc_gemm_arch *ar, int trans_b, int M) { return !trans_b && M <= 2 * ar->mr; }
+
 /* One thread's multiply: the five loops of the GotoBLAS algorithm around the micro-kernel. */
 static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M, int N, int K,
                         float alpha, const float *A, int lda, const float *B, int ldb,
                         float beta, float *C, int ldc)
 {
     const int mr = ar->mr, nr = ar->nr;
-    const int kc_max = ceil_div(K, ceil_div(K, ar->kc));
-    int nc_cap = ar->l2_bytes / (int)(kc_max * sizeof(float)) / nr * nr;
-    if (nc_cap < nr) nc_cap = nr;
-    const int nc_max = round_up(ceil_div(N, ceil_div(N, nc_cap)), nr);
-    const int mc_max = ar->mc < round_up(M, mr) ? ar->mc : round_up(M, mr);
+    const blocking bl = block_sizes(ar, M, N, K);
+    const int direct_a = a_in_place(ar, N), direct_b = b_in_place(ar, trans_b, M);
 
     pack_buf *pb = pack_buf_take();
-    float *Ap = grow(&pb->a, &pb->acap, (size_t)mc_max * kc_max);
-    float *Bp = grow(&pb->b, &pb->bcap, (size_t)nc_max * kc_max);
+    float *Ap = direct_a ? NULL : grow(&pb->a, &pb->acap, (size_t)bl.mc * bl.kc);
+    float *Bp = direct_b ? NULL : grow(&pb->b, &pb->bcap, (size_t)bl.nc * bl.kc);
+    /* where A(i, k) and B(k, j) are found: element strides along rows (i) and along k */
+    const long a_rs = direct_a && !trans_a ? lda : 1, a_ks = !direct_a ? mr : trans_a ? lda : 1;
+    const long b_ks = direct_b ? ldb : nr;
 
-    for (int jc = 0; jc < N; jc += nc_max) {
-        int nc = N - jc < nc_max ? N - jc : nc_max;
-        for (int pc = 0; pc < K; pc += kc_max) {
-            int kc = K - pc < kc_max ? K - pc : kc_max;
+    for (int jc = 0; jc < N; jc += bl.nc) {
+        int nc = N - jc < bl.nc ? N - jc : bl.nc;
+        for (int pc = 0; pc < K; pc += bl.kc) {
+            int kc = K - pc < bl.kc ? K - pc : bl.kc;
             float beta_pass = pc == 0 ? beta : 1.0f;   /* later passes accumulate onto the first */
-            ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
-            for (int ic = 0; ic < M; ic += mc_max) {
-                int mc = M - ic < mc_max ? M - ic : mc_max;
-                ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
-                for (int ir = 0; ir < mc; ir += mr)
-                    for (int jr = 0; jr < nc; jr += nr)
-                        ar->kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
-                                   C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
-                                   mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr,
-                                   alpha, beta_pass);
+            if (!direct_b) ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
+            for (int ic = 0; ic < M; ic += bl.mc) {
+                int mc = M - ic < bl.mc ? M - ic : bl.mc;
+                if (!direct_a) ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
+                for (int ir = 0; ir < mc; ir += mr) {
+                    const float *a = !direct_a ? Ap + (size_t)ir * kc
+                                   : trans_a ? A + (size_t)pc * lda + ic + ir : A + (size_t)(ic + ir) * lda + pc;
+                    for (int jr = 0; jr < nc; jr += nr) {
+                        const float *b = direct_b ? B + (size_t)pc * ldb + jc + jr : Bp + (size_t)jr * kc;
+                        ar->kernel(kc, a, a_rs, a_ks, b, b_ks, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
+                                   mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr, alpha, beta_pass);
+                    }
+                }
             }
         }
     }

@@ -10,11 +10,16 @@
 #define TARGET __attribute__((target("avx512f")))
 
 /* One tile with M rows and NV vectors of 16 columns, both compile-time constants after inlining, so the
- * accumulator array becomes registers. Rows past m are not stored; columns past n are masked. */
+ * accumulator array becomes registers. Rows past m are not stored; columns past n are masked.
+ * A(r, k) is a[r*a_rs + k*a_ks]: packed or A stored K x M (a_rs = 1), or A stored M x K read in place
+ * (A_ROWS, a_ks = 1). B(k, j) is b[k*b_ks + j]. EDGE tiles load B masked, so an unpacked B is never read
+ * past column n; the full tile loads whole vectors. */
 TARGET __attribute__((always_inline)) static inline void
-tile(const int M, const int NV, int kc, const float *a, const float *b, float *c, int ldc,
-     int n, float alpha, float beta)
+tile(const int M, const int NV, const int A_ROWS, const int EDGE, int kc, const float *a, long a_rs, long a_ks,
+     const float *b, long b_ks, float *c, int ldc, int n, float alpha, float beta)
 {
+    __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     __m512 acc[MR][2];
 #pragma GCC unroll 14
     for (int r = 0; r < M; r++) {
@@ -22,18 +27,17 @@ tile(const int M, const int NV, int kc, const float *a, const float *b, float *c
         acc[r][1] = _mm512_setzero_ps();
     }
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = NV > 1 ? _mm512_load_ps(b + 16) : b0;
+        __m512 b0 = EDGE ? _mm512_maskz_loadu_ps(k0, b) : _mm512_loadu_ps(b);
+        __m512 b1 = NV < 2 ? b0 : EDGE ? _mm512_maskz_loadu_ps(k1, b + 16) : _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 14
         for (int r = 0; r < M; r++) {
-            __m512 ar = _mm512_set1_ps(a[r]);
+            __m512 ar = _mm512_set1_ps(A_ROWS ? a[r * a_rs] : a[r]);
             acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
             if (NV > 1) acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
         }
-        a += MR;
-        b += NR;
+        a += A_ROWS ? 1 : a_ks;
+        b += b_ks;
     }
-    __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
-    __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 14
     for (int r = 0; r < M; r++) {
@@ -48,31 +52,28 @@ tile(const int M, const int NV, int kc, const float *a, const float *b, float *c
     }
 }
 
-#define ROWS(NV)                                                                   \
-    switch (m) {                                                                   \
-    case 14: tile(14, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 13: tile(13, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 12: tile(12, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 11: tile(11, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 10: tile(10, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 9: tile(9, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 8: tile(8, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 7: tile(7, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 6: tile(6, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 5: tile(5, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 4: tile(4, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 3: tile(3, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 2: tile(2, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    default: tile(1, NV, kc, a, b, c, ldc, n, alpha, beta); break;                 \
+#define T(M, NV, AR) tile(M, NV, AR, 1, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta); break;
+#define ROWS(NV, AR)                                                                                 \
+    switch (m) {                                                                                     \
+    case 14: T(14, NV, AR) case 13: T(13, NV, AR) case 12: T(12, NV, AR) case 11: T(11, NV, AR)      \
+    case 10: T(10, NV, AR) case 9: T(9, NV, AR) case 8: T(8, NV, AR) case 7: T(7, NV, AR)            \
+    case 6: T(6, NV, AR) case 5: T(5, NV, AR) case 4: T(4, NV, AR) case 3: T(3, NV, AR)              \
+    case 2: T(2, NV, AR) default: T(1, NV, AR)                                                       \
     }
 
 /* Edge tiles get their own instantiations: a 3-row or 16-column tile costs what it computes. */
-TARGET static void kernel(int kc, const float *a, const float *b, float *c, int ldc,
-                          int m, int n, float alpha, float beta)
+TARGET static void kernel(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
+                          float *c, int ldc, int m, int n, float alpha, float beta)
 {
-    if (m == MR && n > 16) tile(MR, 2, kc, a, b, c, ldc, n, alpha, beta);
-    else if (n > 16) { ROWS(2) }
-    else { ROWS(1) }
+    if (a_rs == 1) {
+        if (m == MR && n == NR) tile(MR, 2, 0, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
+        else if (n > 16) { ROWS(2, 0) }
+        else { ROWS(1, 0) }
+    } else {
+        if (m == MR && n == NR) tile(MR, 2, 1, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
+        else if (n > 16) { ROWS(2, 1) }
+        else { ROWS(1, 1) }
+    }
 }
 
 #define PACK_TARGET TARGET
