@@ -241,11 +241,20 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
 }
 
 #ifdef _OPENMP
-/* The cost of one thread's share when C is cut into nt slabs along a dimension of `tiles` tiles,
- * counting the padded tile work and the packing every thread repeats. */
-static double split_cost(int tiles, int nt, double tile_work, double own_pack, double shared_pack)
+/* The work of the busiest thread when C is cut into nt slabs of whole tiles along M (or N), in
+ * multiply-adds: its padded tiles, plus its packing at ~24 multiply-adds per element copied. A thread
+ * re-packs its rows of A once per NC block of its columns, and packs all of its columns of B. */
+static double slab_cost(const mc_gemm_arch *ar, int trans_b, int M, int N, int K, int nt, int along_m)
 {
-    return ceil_div(tiles, nt) * tile_work + own_pack / nt + shared_pack;
+    int m = along_m ? ceil_div(ceil_div(M, ar->mr), nt) * ar->mr : M;
+    int n = along_m ? N : ceil_div(ceil_div(N, ar->nr), nt) * ar->nr;
+    if (m > M) m = M;
+    if (n > N) n = N;
+    blocking bl = block_sizes(ar, m, n, K);
+    double work = (double)round_up(m, ar->mr) * round_up(n, ar->nr) * K;
+    double packed_a = a_in_place(ar, n) ? 0 : (double)m * K * ceil_div(n, bl.nc);
+    double packed_b = b_in_place(ar, trans_b, m) ? 0 : (double)K * n;
+    return work + 24 * (packed_a + packed_b);
 }
 #endif
 
@@ -273,12 +282,7 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
         return;
     }
 #ifdef _OPENMP
-    /* Packing one element costs about as much as 16 multiply-adds in the kernel. Cutting along M makes
-     * every thread pack all of B; cutting along N makes every thread pack all of A. */
-    const double pa = 16.0 * M * K, pb = 16.0 * K * N;
-    double cost_m = split_cost(tm, nt, (double)ar->mr * tn * ar->nr * K, pa, pb);
-    double cost_n = split_cost(tn, nt, (double)ar->nr * tm * ar->mr * K, pb, pa);
-    const int split_m = cost_m <= cost_n;
+    const int split_m = slab_cost(ar, trans_b, M, N, K, nt, 1) <= slab_cost(ar, trans_b, M, N, K, nt, 0);
     #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n_threads = omp_get_num_threads();
