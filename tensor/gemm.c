@@ -52,9 +52,12 @@ static void portable_kernel(int kc, const float *restrict a, long a_rs, long a_k
 {
     float acc[PMR][PNR] = {{0}};
     if (a_rs == 1 && m == PMR && n == PNR) {           /* a whole tile: fixed trip counts vectorise */
-        for (int p = 0; p < kc; p++, a += a_ks, b += b_ks)
+        for (int p = 0; p < kc; p++, a += a_ks, b += b_ks) {
+#pragma GCC unroll 8
             for (int r = 0; r < PMR; r++)
+#pragma GCC unroll 16
                 for (int j = 0; j < PNR; j++) acc[r][j] += a[r] * b[j];
+        }
     } else {                                            /* an edge: touch only rows < m, columns < n */
         for (int p = 0; p < kc; p++, a += a_ks, b += b_ks)
             for (int r = 0; r < m; r++)
