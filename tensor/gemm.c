@@ -146,8 +146,8 @@ const char *mc_gemm_kernel_name(void) { return current_arch()->name; }
  * A caller takes a free entry for the length of one call and gives it back; entries are never unlinked,
  * so the pool holds one entry per thread that ever ran a multiply at the same time, and stays reachable. */
 typedef struct pack_buf {
-    float *a, *b;
-    size_t acap, bcap;          /* in floats */
+    float *a, *b, *t;
+    size_t acap, bcap, tcap;    /* in floats */
     atomic_int busy;
     struct pack_buf *next;
 } pack_buf;
@@ -261,6 +261,24 @@ static double slab_cost(const mc_gemm_arch *ar, int trans_b, int M, int N, int K
 }
 #endif
 
+/* A C only a few columns wide (the decoder's 3-d output, the encoder's 3-d input) would fill a handful
+ * of the NR lanes. Its transpose is a few rows by M: C^T = op(B)^T op(A)^T keeps every lane busy, and
+ * the result comes back through a small buffer. */
+static void gemm_narrow(int trans_a, int trans_b, int M, int N, int K,
+                        float alpha, const float *A, int lda, const float *B, int ldb,
+                        float beta, float *C, int ldc)
+{
+    pack_buf *pb = pack_buf_take();
+    float *ct = grow(&pb->t, &pb->tcap, (size_t)N * M);
+    mc_gemm(!trans_b, !trans_a, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, ct, M);   /* ct is N x M */
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0) for (int j = 0; j < N; j++) c[j] = alpha * ct[(size_t)j * M + i];
+        else           for (int j = 0; j < N; j++) c[j] = alpha * ct[(size_t)j * M + i] + beta * c[j];
+    }
+    pack_buf_give(pb);
+}
+
 void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc)
@@ -271,6 +289,10 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
             float *c = C + (size_t)i * ldc;
             for (int j = 0; j < N; j++) c[j] = beta == 0 ? 0 : beta * c[j];
         }
+        return;
+    }
+    if (N <= 4 && M >= 64) {
+        gemm_narrow(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     const mc_gemm_arch *ar = current_arch();

@@ -82,14 +82,16 @@ TARGET static void kernel(int kc, const float *a, long a_rs, long a_ks, const fl
 /* In-register transpose of a 16 x 16 block: r[i] holds row i on entry and column i on return.
  * Pairs of rows interleave (unpack), then quads (shuffle_ps), then the 128-bit lanes swap across the
  * four quads (shuffle_f32x4, two rounds): 64 shuffles for 256 floats. */
-TARGET static inline void transpose16(__m512 r[16])
+TARGET __attribute__((always_inline)) static inline void transpose16(__m512 r[16])
 {
     __m512 t[16], u[16];
+#pragma GCC unroll 8
     for (int p = 0; p < 8; p++) {
         t[2 * p] = _mm512_unpacklo_ps(r[2 * p], r[2 * p + 1]);
         t[2 * p + 1] = _mm512_unpackhi_ps(r[2 * p], r[2 * p + 1]);
     }
     /* u[4q+s], 128-bit lane L: rows 4q..4q+3 at column 4L+s */
+#pragma GCC unroll 4
     for (int q = 0; q < 4; q++) {
         u[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
         u[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
@@ -97,6 +99,7 @@ TARGET static inline void transpose16(__m512 r[16])
         u[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
     /* column 4L+s gathers lane L of u[s], u[4+s], u[8+s], u[12+s] */
+#pragma GCC unroll 4
     for (int s = 0; s < 4; s++) {
         __m512 p0 = _mm512_shuffle_f32x4(u[s], u[4 + s], _MM_SHUFFLE(2, 0, 2, 0));
         __m512 p1 = _mm512_shuffle_f32x4(u[s], u[4 + s], _MM_SHUFFLE(3, 1, 3, 1));
@@ -111,9 +114,10 @@ TARGET static inline void transpose16(__m512 r[16])
 
 /* Loads up to 16 rows (rows past `rows` are zero) of 16 floats at src + i*ld, first kn of them, and
  * transposes: r[k] then holds element k of every row. */
-TARGET static inline void load_transpose(__m512 r[16], const float *src, size_t ld, int rows, int kn)
+TARGET __attribute__((always_inline)) static inline void load_transpose(__m512 r[16], const float *src, size_t ld, int rows, int kn)
 {
     __mmask16 km = kn >= 16 ? 0xffff : (__mmask16)((1u << kn) - 1);
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++)
         r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + i * ld) : _mm512_setzero_ps();
     transpose16(r);
@@ -129,7 +133,9 @@ TARGET static void pack_a_rows(const float *A, int lda, int i0, int p0, int mc, 
             int kn = kc - k < 16 ? kc - k : 16;
             __m512 r[16];
             load_transpose(r, src + k, (size_t)lda, rows, kn);
-            for (int j = 0; j < kn; j++) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, 0x3fff, r[j]);
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; j++)
+                if (j < kn) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, 0x3fff, r[j]);
         }
     }
 }
@@ -147,7 +153,9 @@ TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, 
                 int kn = kc - k < 16 ? kc - k : 16;
                 __m512 r[16];
                 load_transpose(r, src + (size_t)16 * h * ldb + k, (size_t)ldb, rows, kn);
-                for (int j = 0; j < kn; j++) _mm512_store_ps(dst + (size_t)(k + j) * NR + 16 * h, r[j]);
+#pragma GCC unroll 16
+                for (int j = 0; j < 16; j++)
+                    if (j < kn) _mm512_store_ps(dst + (size_t)(k + j) * NR + 16 * h, r[j]);
             }
         }
     }

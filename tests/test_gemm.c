@@ -84,12 +84,12 @@ int main(void)
 
     /* 1 and 7: below every tile; 17, 33: one full tile and a ragged one; 100, 257: several row blocks;
      * K = 300 and 600: two and three kc passes (beta applied once); N = 600: two NC blocks. Narrow
-     * ones (N <= 32, or M <= 28 with B stored K x N) read that operand in place. Big enough ones run on
+     * ones (N <= 32, or M <= 28 with B stored K x N) read that operand in place; N <= 4 runs transposed. Big enough ones run on
      * both threads, cut along M or N. */
     const shape shapes[] = {
         {1, 1, 1}, {7, 17, 33}, {17, 7, 1}, {33, 100, 17}, {100, 33, 257}, {257, 65, 100},
         {15, 513, 3}, {29, 31, 300}, {3, 40, 600}, {50, 600, 300}, {130, 48, 64},
-        {300, 20, 700}, {20, 300, 700}, {64, 3, 500},
+        {300, 20, 700}, {20, 300, 700}, {64, 3, 500}, {100, 1, 33}, {257, 4, 17},
     };
     const float ab[][2] = {{1, 0}, {2.5f, 1}, {-1, -0.5f}};
     mc_rng rng;
