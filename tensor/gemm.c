@@ -1,21 +1,23 @@
 /* Matrix multiply: a packed, register-blocked GEMM in the BLIS/GotoBLAS structure, with the micro-kernel
- * chosen at run time (AVX-512, AVX2+FMA, or portable C) and the two cores splitting C between them.
+ * chosen at run time (AVX-512, AVX2+FMA, or portable C) and the cores splitting C between them.
  *
  * Blocking, for the row-major tile C[MR x NR] += A[MR x kc] B[kc x NR] (sizes per kernel in its arch):
  *   - the register tile MR x NR of C stays in vector registers for a whole kc-deep pass
- *     (AVX-512 14 x 32 = 28 zmm accumulators; AVX2 6 x 16 = 12 ymm);
+ *     (AVX-512 14 x 32 = 28 zmm accumulators; AVX2 6 x 16 = 12 ymm; portable 4 x 16);
  *   - KC = 256: the MR x KC micro-panel of packed A (14 KB) stays in the 32 KB L1 while the loop over NR
  *     panels of B runs past it; kc is balanced (K = 1026 runs as 5 x ~206, not 4 x 256 + 2), since every
  *     pass reloads and stores the C tile;
  *   - NC: the KC x NC block of packed B is sized to ~512 KB of the 1 MB L2, so each B micro-panel comes
  *     from L2 as the micro-panels of A go by; a short K lets NC grow, so A is packed fewer times;
- *   - MC = 8 MR rows of A are packed at a time: the transposed-A read (TN) then touches whole cache lines.
+ *   - MC = 8 MR rows of A are packed at a time, so the copy of a transposed A (TN) reads runs of 448 bytes.
  * Packing reads A and B in whichever layout they are given (trans_a, trans_b) and writes the one layout
- * the kernel wants, so NN, NT, TN and TT all run the same kernel at the same speed.
+ * the kernel wants, so NN, NT, TN and TT all run the same kernel at the same speed. Where packing would
+ * not pay (one tile across), the kernel reads the operand in place; a C only a few columns wide is
+ * computed as its transpose, which fills the vector lanes.
  *
- * Threads: C is cut into one slab per thread along M or N, whichever duplicates less packing and splits
- * more evenly; each thread runs the serial algorithm on its slab with its own packing buffers (no
- * barriers, no nested regions). Problems under ~1 MFLOP stay on one thread. */
+ * Threads: C is cut into one slab per thread along M or N, whichever leaves the busiest thread less
+ * padded work and repeated packing; each thread runs the serial algorithm on its slab with its own
+ * packing buffers (no barriers, no nested regions). Problems under ~1 MFLOP stay on one thread. */
 #include "tensor/gemm.h"
 #include "tensor/gemm_kernels.h"
 #include <stdatomic.h>
@@ -134,6 +136,7 @@ static const mc_gemm_arch *current_arch(void)
 
 int mc_gemm_set_kernel(const char *name)
 {
+    if (!name) return 1;
     const mc_gemm_arch *a = !strcmp(name, "auto") ? arch_best() : arch_named(name);
     if (!a) return 1;
     atomic_store_explicit(&chosen_arch, a, memory_order_release);

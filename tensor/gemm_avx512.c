@@ -22,7 +22,9 @@ tile(const int M, const int NV, const int A_ROWS, const int EDGE, int kc, const 
     __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     __m512 acc[MR][2];
 #pragma GCC unroll 14
-    for (int r = 0; r < M; r++) {
+    for (int r = 0; r < M; r++) {   /* C is needed only at the end: start bringing it in now */
+        _mm_prefetch((const char *)(c + (long)r * ldc), _MM_HINT_T0);
+        if (NV > 1) _mm_prefetch((const char *)(c + (long)r * ldc + 16), _MM_HINT_T0);
         acc[r][0] = _mm512_setzero_ps();
         acc[r][1] = _mm512_setzero_ps();
     }
