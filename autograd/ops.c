@@ -543,6 +543,31 @@ static void column_sums(const float *x, const float *y, const float *mean, const
         for (int c = 0; c < C; c++) { s1[c] += part[(size_t)t * 2 * C + c]; s2[c] += part[(size_t)t * 2 * C + C + c]; }
 }
 
+/* The mean and 1/std that normalise each column: the batch's (biased variance), updating the running
+ * statistics with momentum and the unbiased variance, as torch.nn.BatchNorm1d; or, in eval mode, the
+ * running ones. */
+static void batch_statistics(const float *x, int64_t rows, int C, int training, float momentum, float eps,
+                             mc_tensor *running_mean, mc_tensor *running_var, float *mean_out, float *invstd_out)
+{
+    if (!training) {
+        for (int c = 0; c < C; c++) {
+            mean_out[c] = running_mean->data[c];
+            invstd_out[c] = 1.0f / sqrtf(running_var->data[c] + eps);
+        }
+        return;
+    }
+    double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
+    column_sums(x, NULL, NULL, NULL, rows, C, s1, s2);
+    for (int c = 0; c < C; c++) {
+        double mean = s1[c] / rows, var = s2[c] / rows - mean * mean;
+        if (var < 0) var = 0;
+        mean_out[c] = (float)mean;
+        invstd_out[c] = (float)(1.0 / sqrt(var + eps));
+        running_mean->data[c] = (1 - momentum) * running_mean->data[c] + momentum * (float)mean;
+        running_var->data[c] = (1 - momentum) * running_var->data[c] + momentum * (float)(var * rows / (rows - 1));
+    }
+}
+
 static void batchnorm_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
@@ -585,23 +610,7 @@ mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
     bn_saved *sv = mc_arena_alloc(sizeof *sv);
     sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
     sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
-    if (training) {
-        double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-        column_sums(x->data, NULL, NULL, NULL, rows, C, s1, s2);
-        for (int c = 0; c < C; c++) {
-            double mean = s1[c] / rows, var = s2[c] / rows - mean * mean;
-            if (var < 0) var = 0;
-            sv->mean[c] = (float)mean;
-            sv->invstd[c] = (float)(1.0 / sqrt(var + eps));
-            running_mean->data[c] = (1 - momentum) * running_mean->data[c] + momentum * (float)mean;
-            running_var->data[c] = (1 - momentum) * running_var->data[c] + momentum * (float)(var * rows / (rows - 1));
-        }
-    } else {
-        for (int c = 0; c < C; c++) {
-            sv->mean[c] = running_mean->data[c];
-            sv->invstd[c] = 1.0f / sqrtf(running_var->data[c] + eps);
-        }
-    }
+    batch_statistics(x->data, rows, C, training, momentum, eps, running_mean, running_var, sv->mean, sv->invstd);
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -738,23 +747,7 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, mc_tensor *w, mc
     #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < R; r++) memcpy(z + r * C, shape_bias + (r / per_shape) * C, (size_t)C * sizeof(float));
     mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 1, z, C);
-    if (training) {
-        double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-        column_sums(z, NULL, NULL, NULL, R, C, s1, s2);
-        for (int c = 0; c < C; c++) {
-            double mean = s1[c] / R, var = s2[c] / R - mean * mean;
-            if (var < 0) var = 0;
-            sv->mean[c] = (float)mean;
-            sv->invstd[c] = (float)(1.0 / sqrt(var + eps));
-            rm->data[c] = (1 - momentum) * rm->data[c] + momentum * (float)mean;
-            rv->data[c] = (1 - momentum) * rv->data[c] + momentum * (float)(var * R / (R - 1));
-        }
-    } else {
-        for (int c = 0; c < C; c++) {
-            sv->mean[c] = rm->data[c];
-            sv->invstd[c] = 1.0f / sqrtf(rv->data[c] + eps);
-        }
-    }
+    batch_statistics(z, R, C, training, momentum, eps, rm, rv, sv->mean, sv->invstd);
     return sv;
 }
 
@@ -804,28 +797,6 @@ static void fused_linear_grads(mc_node *n, const fused_saved *sv, const float *d
     if (needs_grad(w)) mc_gemm(1, 0, C, in, (int)R, 1, dz, C, x->data, in, 1, mc_grad(w), ld);             /* dW_x = dZ^T X */
 }
 
-/* Column sums of g' and g' x_hat, split over threads. */
-static void fused_sums(const fused_saved *sv, const float *g, int64_t R, int C, double *s1, double *s2)
-{
-    int nt = mc_num_threads();
-    double *part = mc_arena_zalloc((size_t)nt * 2 * C * sizeof *part);
-    const float *z = sv->z->data;
-    #pragma omp parallel
-    {
-        double *p1 = part + (size_t)mc_thread_id() * 2 * C, *p2 = p1 + C;
-        #pragma omp for schedule(static)
-        for (int64_t r = 0; r < R; r++)
-            for (int c = 0; c < C; c++) {
-                p1[c] += g[r * C + c];
-                p2[c] += (double)g[r * C + c] * (z[r * C + c] - sv->mean[c]) * sv->invstd[c];
-            }
-    }
-    for (int c = 0; c < C; c++) {
-        s1[c] = s2[c] = 0;
-        for (int t = 0; t < nt; t++) { s1[c] += part[(size_t)t * 2 * C + c]; s2[c] += part[(size_t)t * 2 * C + C + c]; }
-    }
-}
-
 static void linear_bn_backward(mc_node *n)
 {
     fused_saved *sv = n->saved;
@@ -837,7 +808,7 @@ static void linear_bn_backward(mc_node *n)
         #pragma omp parallel for schedule(static)
         for (int64_t k = 0; k < R * C; k++) if (!(y[k] > 0)) g[k] = 0;
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    fused_sums(sv, g, R, C, s1, s2);
+    column_sums(g, z, sv->mean, sv->invstd, R, C, s1, s2);
     float *a, *m1, *m2;
     fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
     #pragma omp parallel for schedule(static)
