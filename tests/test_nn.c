@@ -153,9 +153,10 @@ static void shape_errors_name_both_shapes(void)
         _exit(0);
     }
     close(fd[1]);
-    char msg[512] = {0};
-    ssize_t got = read(fd[0], msg, sizeof msg - 1);
-    (void)got;
+    char msg[4096] = {0};
+    size_t len = 0;
+    ssize_t got;
+    while (len < sizeof msg - 1 && (got = read(fd[0], msg + len, sizeof msg - 1 - len)) > 0) len += (size_t)got;
     close(fd[0]);
     int status;
     waitpid(pid, &status, 0);
