@@ -41,4 +41,36 @@ for rows in 800 3200; do
     linear_rows "decoder 513->256 (M=$rows)" $rows 513 256
     linear_rows "decoder 256->3 (M=$rows)" $rows 256 3
 done
+
+# The whole model: training steps (forward, backward, Adam), Chamfer, and mesh decoding.
+echo
+printf '%-34s %s\n' "model" "figures"
+model_row() {
+    m_what=$1; shift
+    line=$("$mache" bench "$@" | tail -n 1) || { status=1; return; }
+    printf '%-34s %s\n' "$m_what" "$line"
+}
+model_row "train cpu preset, batch 16" train --preset cpu --batch 16 --steps 5
+model_row "train paper preset, batch 8" train --preset paper --batch 8 --steps 3
+model_row "chamfer 32 x 2500 vs 2500, fwd+bwd" chamfer --batch 32 --points 2500
+model_row "sample cpu preset, 30000 vertices" sample --preset cpu --resolution 30000
+model_row "sample paper preset, 30000 vertices" sample --preset paper --resolution 30000
+
+# The same model in PyTorch, where it is installed (never needed by mache): one command, same machine.
+twin="$(dirname "$0")/torch_twin.py"
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    echo
+    printf '%-34s %s\n' "PyTorch twin" "figures"
+    torch_row() {
+        t_what=$1; shift
+        line=$(/usr/bin/python3 "$twin" "$@" | tail -n 1) || { status=1; return; }
+        printf '%-34s %s\n' "$t_what" "$line"
+    }
+    torch_row "torch train cpu preset, batch 16" train --preset cpu --batch 16 --steps 5
+    torch_row "torch train paper preset, batch 8" train --preset paper --batch 8 --steps 3
+    torch_row "torch, split first layer" train --preset paper --batch 8 --steps 3 --split-first-layer
+else
+    echo
+    echo "(PyTorch not installed: apt-get install python3-torch adds the side-by-side rows)"
+fi
 exit $status
