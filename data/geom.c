@@ -2,17 +2,17 @@
 #include <math.h>
 #include <stdlib.h>
 
-mc_vec3 mc_normalize(mc_vec3 a)
+mc_vec3 mc_v3_normalize(mc_vec3 a)
 {
-    double n = sqrt(mc_dot(a, a));
-    return n > 0 ? mc_scale(a, 1 / n) : a;
+    double n = sqrt(mc_v3_dot(a, a));
+    return n > 0 ? mc_v3_scale(a, 1 / n) : a;
 }
 
 static mc_vec3 centroid(const mc_vec3 *p, int k)
 {
     mc_vec3 c = { 0, 0, 0 };
-    for (int i = 0; i < k; i++) c = mc_add(c, p[i]);
-    return mc_scale(c, 1.0 / k);
+    for (int i = 0; i < k; i++) c = mc_v3_add(c, p[i]);
+    return mc_v3_scale(c, 1.0 / k);
 }
 
 /* Quads between ring r and ring r+1 (mod nrings when the loft loops). */
@@ -92,13 +92,14 @@ void mc_tube(mc_meshbuf *b, const mc_vec3 *path, const float *radius, int n, int
     /* Rings stay perpendicular to the path; their frame is carried along without twisting. */
     mc_vec3 *rings = mc_malloc((size_t)n * k * sizeof *rings), u = { 0, 0, 0 };
     for (int i = 0; i < n; i++) {
-        mc_vec3 t = mc_normalize(mc_sub(path[i + 1 < n ? i + 1 : i], path[i > 0 ? i - 1 : 0]));
+        mc_vec3 t = mc_v3_normalize(mc_v3_sub(path[i + 1 < n ? i + 1 : i], path[i > 0 ? i - 1 : 0]));
         if (i == 0) u = fabsf(t.x) < 0.9f ? mc_v3(1, 0, 0) : mc_v3(0, 1, 0);
-        u = mc_normalize(mc_sub(u, mc_scale(t, mc_dot(u, t))));
-        mc_vec3 v = mc_cross(t, u);
+        u = mc_v3_normalize(mc_v3_sub(u, mc_v3_scale(t, mc_v3_dot(u, t))));
+        mc_vec3 v = mc_v3_cross(t, u);
         for (int j = 0; j < k; j++) {
             double a = 2 * MC_PI * j / k;
-            rings[i * k + j] = mc_add(path[i], mc_add(mc_scale(u, radius[i] * cos(a)), mc_scale(v, radius[i] * sin(a))));
+            mc_vec3 off = mc_v3_add(mc_v3_scale(u, radius[i] * cos(a)), mc_v3_scale(v, radius[i] * sin(a)));
+            rings[i * k + j] = mc_v3_add(path[i], off);
         }
     }
     mc_loft(b, rings, n, k, NULL, NULL);
@@ -109,10 +110,10 @@ void mc_place(mc_meshbuf *b, int v0, int f0, mc_frame f)
 {
     for (int i = v0; i < b->m.nverts; i++) {
         float *p = b->m.verts + 3 * (size_t)i;
-        mc_vec3 q = mc_add(f.origin, mc_add(mc_scale(f.x, p[0]), mc_add(mc_scale(f.y, p[1]), mc_scale(f.z, p[2]))));
+        mc_vec3 q = mc_v3_add(mc_v3_add(f.origin, mc_v3_scale(f.x, p[0])), mc_v3_add(mc_v3_scale(f.y, p[1]), mc_v3_scale(f.z, p[2])));
         p[0] = q.x, p[1] = q.y, p[2] = q.z;
     }
-    if (mc_dot(f.x, mc_cross(f.y, f.z)) < 0)
+    if (mc_v3_dot(f.x, mc_v3_cross(f.y, f.z)) < 0)
         for (int i = f0; i < b->m.nfaces; i++) {
             int *t = b->m.faces + 3 * (size_t)i, s = t[1];
             t[1] = t[2], t[2] = s;
@@ -124,10 +125,11 @@ mc_frame mc_frame_at(mc_vec3 origin) { return (mc_frame){ origin, { 1, 0, 0 }, {
 mc_frame mc_frame_rot(mc_vec3 origin, mc_vec3 axis, double angle)
 {
     /* Rodrigues: the images of the unit axes are the frame's columns. */
-    mc_vec3 k = mc_normalize(axis), e[3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
+    mc_vec3 k = mc_v3_normalize(axis), e[3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
     double c = cos(angle), s = sin(angle);
     for (int i = 0; i < 3; i++)
-        e[i] = mc_add(mc_add(mc_scale(e[i], c), mc_scale(mc_cross(k, e[i]), s)), mc_scale(k, mc_dot(k, e[i]) * (1 - c)));
+        e[i] = mc_v3_add(mc_v3_add(mc_v3_scale(e[i], c), mc_v3_scale(mc_v3_cross(k, e[i]), s)),
+                         mc_v3_scale(k, mc_v3_dot(k, e[i]) * (1 - c)));
     return (mc_frame){ origin, e[0], e[1], e[2] };
 }
 

@@ -9,17 +9,17 @@
 typedef struct mc_vec3 { float x, y, z; } mc_vec3;
 
 static inline mc_vec3 mc_v3(double x, double y, double z) { return (mc_vec3){ (float)x, (float)y, (float)z }; }
-static inline mc_vec3 mc_add(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x + b.x, a.y + b.y, a.z + b.z); }
-static inline mc_vec3 mc_sub(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x - b.x, a.y - b.y, a.z - b.z); }
-static inline mc_vec3 mc_scale(mc_vec3 a, double s) { return mc_v3(a.x * s, a.y * s, a.z * s); }
-static inline mc_vec3 mc_lerp(mc_vec3 a, mc_vec3 b, double t) { return mc_add(a, mc_scale(mc_sub(b, a), t)); }
-static inline double  mc_dot(mc_vec3 a, mc_vec3 b) { return (double)a.x * b.x + (double)a.y * b.y + (double)a.z * b.z; }
-static inline mc_vec3 mc_cross(mc_vec3 a, mc_vec3 b)
+static inline mc_vec3 mc_v3_add(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x + b.x, a.y + b.y, a.z + b.z); }
+static inline mc_vec3 mc_v3_sub(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x - b.x, a.y - b.y, a.z - b.z); }
+static inline mc_vec3 mc_v3_scale(mc_vec3 a, double s) { return mc_v3(a.x * s, a.y * s, a.z * s); }
+static inline mc_vec3 mc_v3_lerp(mc_vec3 a, mc_vec3 b, double t) { return mc_v3_add(a, mc_v3_scale(mc_v3_sub(b, a), t)); }
+static inline double  mc_v3_dot(mc_vec3 a, mc_vec3 b) { return (double)a.x * b.x + (double)a.y * b.y + (double)a.z * b.z; }
+static inline mc_vec3 mc_v3_cross(mc_vec3 a, mc_vec3 b)
 {
     return mc_v3((double)a.y * b.z - (double)a.z * b.y, (double)a.z * b.x - (double)a.x * b.z,
                  (double)a.x * b.y - (double)a.y * b.x);
 }
-mc_vec3 mc_normalize(mc_vec3 a);
+mc_vec3 mc_v3_normalize(mc_vec3 a);
 
 /* Rings of k points, each wound counter-clockwise around the direction from one ring to the next
  * (right-hand rule), joined by quads. The ends are closed by a fan: to the given apex (a pointed end)

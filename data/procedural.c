@@ -24,8 +24,8 @@ static double smooth(double t) { t = t < 0 ? 0 : t > 1 ? 1 : t; return t * t * (
 /* A part built around the local +y axis, turned so that +y points along axis, then moved to origin. */
 static void orient(gen *g, int v0, int f0, mc_vec3 origin, mc_vec3 axis)
 {
-    mc_vec3 y = mc_normalize(axis), hint = fabsf(y.y) < 0.9f ? mc_v3(0, 1, 0) : mc_v3(0, 0, 1);
-    mc_vec3 x = mc_normalize(mc_cross(y, hint)), z = mc_cross(x, y);
+    mc_vec3 y = mc_v3_normalize(axis), hint = fabsf(y.y) < 0.9f ? mc_v3(0, 1, 0) : mc_v3(0, 0, 1);
+    mc_vec3 x = mc_v3_normalize(mc_v3_cross(y, hint)), z = mc_v3_cross(x, y);
     mc_place(&g->b, v0, f0, (mc_frame){ origin, x, y, z });
 }
 
@@ -59,9 +59,9 @@ static void rod(gen *g, mc_vec3 p0, mc_vec3 p1, double r0, double r1, int k)
 /* A box of half-sizes (hx, hz) across, from p0 to p1 along its length. */
 static void beam(gen *g, mc_vec3 p0, mc_vec3 p1, double hx, double hz)
 {
-    mc_vec3 d = mc_sub(p1, p0);
+    mc_vec3 d = mc_v3_sub(p1, p0);
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
-    mc_box(&g->b, mc_v3(-hx, 0, -hz), mc_v3(hx, sqrt(mc_dot(d, d)), hz));
+    mc_box(&g->b, mc_v3(-hx, 0, -hz), mc_v3(hx, sqrt(mc_v3_dot(d, d)), hz));
     orient(g, v0, f0, p0, d);
 }
 
@@ -76,8 +76,8 @@ static void block(gen *g, mc_vec3 c0, double hx0, double hz0, mc_vec3 c1, double
     mc_vec3 r[8];
     const int sx[4] = { 1, 1, -1, -1 }, sz[4] = { 1, -1, -1, 1 };   /* counter-clockwise about +y */
     for (int i = 0; i < 4; i++) {
-        r[i] = mc_add(c0, mc_v3(sx[i] * hx0, 0, sz[i] * hz0));
-        r[4 + i] = mc_add(c1, mc_v3(sx[i] * hx1, 0, sz[i] * hz1));
+        r[i] = mc_v3_add(c0, mc_v3(sx[i] * hx0, 0, sz[i] * hz0));
+        r[4 + i] = mc_v3_add(c1, mc_v3(sx[i] * hx1, 0, sz[i] * hz1));
     }
     mc_loft(&g->b, r, 2, 4, NULL, NULL);
 }
@@ -135,15 +135,15 @@ static void wing(gen *g, mc_vec3 le, mc_vec3 span, mc_vec3 thick, double cr, dou
     enum { N = 9, K = 2 * N - 2 };
     mc_vec3 rings[2 * K];
     for (int s = 0; s < 2; s++) {
-        mc_vec3 at = mc_add(le, mc_add(mc_scale(span, s), mc_v3(0, 0, sweep * s)));
+        mc_vec3 at = mc_v3_add(le, mc_v3_add(mc_v3_scale(span, s), mc_v3(0, 0, sweep * s)));
         double c = s ? ct : cr;
         for (int j = 0; j < K; j++) {
             int i = j < N ? j : K - j;            /* upper surface LE -> TE, then lower TE -> LE */
             double x = 0.5 - 0.5 * cos(MC_PI * i / (N - 1));
-            double yt = 5 * tc * (0.2969 * sqrt(x) - 0.126 * x - 0.3516 * x * x + 0.2843 * x * x * x - 0.1036 * x * x * x * x);
+            double yt = 5 * tc * (0.2969 * sqrt(x) - x * (0.126 + x * (0.3516 - x * (0.2843 - x * 0.1036))));
             double yc = camber * (x < 0.4 ? (0.8 * x - x * x) / 0.16 : (0.2 + 0.8 * x - x * x) / 0.36);
             double y = j < N ? yc + yt : yc - yt;
-            rings[s * K + j] = mc_add(at, mc_add(mc_scale(thick, y * c), mc_v3(0, 0, x * c)));
+            rings[s * K + j] = mc_v3_add(at, mc_v3_add(mc_v3_scale(thick, y * c), mc_v3(0, 0, x * c)));
         }
     }
     mc_loft(&g->b, rings, 2, K, NULL, NULL);
@@ -164,20 +164,21 @@ static void nacelle(gen *g, mc_vec3 c, double len, double r)
     const float p[] = { 0, 0, 0.45f, 0.04f, 0.8f, 0.25f, 1, 0.55f, 1, 0.85f, 0.93f, 1, 0.6f, 1, 0, 0.99f };
     float q[16];
     for (int i = 0; i < 8; i++) q[2 * i] = (float)(p[2 * i] * r), q[2 * i + 1] = (float)(p[2 * i + 1] * len);
-    lathe_at(g, q, 8, 16, mc_add(c, mc_v3(0, 0, len / 2)), mc_v3(0, 0, -1));
+    lathe_at(g, q, 8, 16, mc_v3_add(c, mc_v3(0, 0, len / 2)), mc_v3(0, 0, -1));
 }
 
 /* A spinner and blades at hub, facing -z. */
 static void propeller(gen *g, mc_vec3 hub, double radius, int blades, double phase)
 {
     double rs = radius * 0.16;
-    const float p[] = { (float)rs, 0, (float)rs, (float)(rs * 0.6), (float)(rs * 0.6), (float)(rs * 1.5), 0, (float)(rs * 2.2) };
+    const float p[] = { (float)rs, 0, (float)rs, (float)(rs * 0.6), (float)(rs * 0.6), (float)(rs * 1.5),
+                        0, (float)(rs * 2.2) };
     lathe_at(g, p, 4, 12, hub, mc_v3(0, 0, -1));
     for (int i = 0; i < blades; i++) {
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         mc_box(&g->b, mc_v3(-radius * 0.06, 0, -radius * 0.015), mc_v3(radius * 0.06, radius, radius * 0.015));
         mc_place(&g->b, v0, f0, mc_frame_rot(mc_v3(0, 0, 0), mc_v3(0, 1, 0), rad(25)));      /* pitch */
-        mc_place(&g->b, v0, f0, mc_frame_rot(mc_add(hub, mc_v3(0, 0, -rs * 0.6)), mc_v3(0, 0, 1),
+        mc_place(&g->b, v0, f0, mc_frame_rot(mc_v3_add(hub, mc_v3(0, 0, -rs * 0.6)), mc_v3(0, 0, 1),
                                              phase + 2 * MC_PI * i / blades));
     }
 }
@@ -243,13 +244,14 @@ static void plane(gen *g)
     double rn = U(g, 0.022, 0.03) * (pods == 4 ? 0.85 : 1) * (props ? 0.9 : 1), ln = rn * U(g, 3.5, 4.5);
     for (int i = 0; i < pods / 2; i++) {
         double s = pods == 2 ? U(g, 0.3, 0.38) : 0.25 + 0.3 * i;
-        mc_vec3 at = mc_add(le, mc_v3(s * semi * cos(dih), s * semi * sin(dih), s * dz));
-        mc_vec3 c = mc_add(at, mc_v3(0, wing_y > 0 ? 0 : -1.3 * rn, ln * (wing_y > 0 ? 0.1 : 0.05)));
+        mc_vec3 at = mc_v3_add(le, mc_v3(s * semi * cos(dih), s * semi * sin(dih), s * dz));
+        mc_vec3 c = mc_v3_add(at, mc_v3(0, wing_y > 0 ? 0 : -1.3 * rn, ln * (wing_y > 0 ? 0.1 : 0.05)));
         double chord = cr + (ct - cr) * s;
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         nacelle(g, c, ln, rn);
-        beam(g, mc_add(c, mc_v3(0, 0, ln * 0.05)), mc_add(at, mc_v3(0, 0.2 * chord * tc, chord * 0.4)), rn * 0.15, ln * 0.25);
-        if (props) propeller(g, mc_add(c, mc_v3(0, 0, -ln / 2)), rn * U(g, 3.5, 4.2), 4, U(g, 0, 1));
+        mc_vec3 under_wing = mc_v3_add(at, mc_v3(0, 0.2 * chord * tc, chord * 0.4));   /* the pylon */
+        beam(g, mc_v3_add(c, mc_v3(0, 0, ln * 0.05)), under_wing, rn * 0.15, ln * 0.25);
+        if (props) propeller(g, mc_v3_add(c, mc_v3(0, 0, -ln / 2)), rn * U(g, 3.5, 4.2), 4, U(g, 0, 1));
         mc_mirror_x(&g->b, v0, f0);
     }
     if (engines < 0) {   /* pods on the rear fuselage */
@@ -257,7 +259,7 @@ static void plane(gen *g)
         mc_vec3 c = mc_v3(r + 1.4 * rn, yc + 0.3 * r, fus_z(&f, t));
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         nacelle(g, c, ln, rn);
-        beam(g, mc_add(c, mc_v3(-rn, 0, 0)), mc_v3(0, c.y, c.z), rn * 0.3, ln * 0.25);
+        beam(g, mc_v3_add(c, mc_v3(-rn, 0, 0)), mc_v3(0, c.y, c.z), rn * 0.3, ln * 0.25);
         mc_mirror_x(&g->b, v0, f0);
     }
     if (style == LIGHT) {
@@ -285,7 +287,7 @@ static void plane(gen *g)
     if (twin_fin) {
         double cant = rad(U(g, 10, 25));
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
-        wing(g, mc_add(fin_le, mc_v3(rt * 0.6, 0, 0)), mc_v3(fin_h * sin(cant), fin_h * cos(cant), 0),
+        wing(g, mc_v3_add(fin_le, mc_v3(rt * 0.6, 0, 0)), mc_v3(fin_h * sin(cant), fin_h * cos(cant), 0),
              mc_v3(-cos(cant), sin(cant), 0), fin_c, fin_c * fin_taper, fin_dz, 0.06, 0);
         mc_mirror_x(&g->b, v0, f0);
     } else {
@@ -414,7 +416,8 @@ static void pommel(gen *g, int kind, double y, double r)
     case 2: disc(g, mc_v3(0, y - r, 0), mc_v3(0, 0, 1), r * 1.2, r * 0.35, 1); break;       /* wheel */
     default: {                                                                                /* pear */
         const float p[] = { 0, 0, (float)(0.7 * r), (float)(0.15 * r), (float)r, (float)(0.6 * r),
-                            (float)(0.8 * r), (float)(1.2 * r), (float)(0.45 * r), (float)(1.6 * r), (float)(0.45 * r), (float)(1.8 * r) };
+                            (float)(0.8 * r), (float)(1.2 * r), (float)(0.45 * r), (float)(1.6 * r),
+                            (float)(0.45 * r), (float)(1.8 * r) };
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         mc_lathe(&g->b, p, 6, 12);
         mc_place(&g->b, v0, f0, mc_frame_at(mc_v3(0, y - 1.75 * r, 0)));
@@ -479,7 +482,8 @@ static void sword(gen *g)
             lathe_at(g, p, 8, 24, mc_v3(0, 0.005, 0), mc_v3(0, 1, 0));
         } else {                /* a side ring */
             double R = U(g, 0.025, 0.035), r = 0.004;
-            const float p[] = { (float)(R - r), (float)-r, (float)(R + r), (float)-r, (float)(R + r), (float)r, (float)(R - r), (float)r };
+            const float p[] = { (float)(R - r), (float)-r, (float)(R + r), (float)-r,
+                                (float)(R + r), (float)r, (float)(R - r), (float)r };
             int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
             mc_lathe_loop(&g->b, p, 4, 20);
             orient(g, v0, f0, mc_v3(0, R * 0.8, 0), mc_v3(0, 0, 1));
@@ -540,7 +544,7 @@ static void chair(gen *g)
             double a = 2 * MC_PI * i / legs + MC_PI / 2;
             mc_vec3 foot = mc_v3(R * cos(a), 0.05, R * sin(a));
             beam(g, mc_v3(0, 0.08, 0), foot, 0.02, 0.015);
-            ellipsoid(g, mc_add(foot, mc_v3(0, -0.025, 0)), 0.025, 0.025, 0.025, 10);   /* caster */
+            ellipsoid(g, mc_v3_add(foot, mc_v3(0, -0.025, 0)), 0.025, 0.025, 0.025, 10);   /* caster */
         }
         rod(g, mc_v3(0, 0.04, 0), mc_v3(0, col_top, 0), 0.03, 0.025, 16);
         box(g, mc_v3(0, col_top + 0.02, 0), 0.08, 0.025, 0.1);
@@ -769,8 +773,8 @@ static void shade(gen *g, int kind, mc_vec3 c, mc_vec3 axis, double r_rim, doubl
 {
     double e = 0.004;
     if (kind == SHADE_GLOBE) {
-        mc_vec3 a = mc_normalize(axis);
-        ellipsoid(g, mc_add(c, mc_scale(a, r_rim)), r_rim, r_rim, r_rim, 16);
+        mc_vec3 a = mc_v3_normalize(axis);
+        ellipsoid(g, mc_v3_add(c, mc_v3_scale(a, r_rim)), r_rim, r_rim, r_rim, 16);
     } else if (kind == SHADE_DOME) {
         enum { N = 7 };
         float p[4 * N];
@@ -807,7 +811,8 @@ static void lamp(gen *g)
             p[0] = 0, p[1] = 0;
             for (int i = 0; i < N; i++) {
                 double u = (double)i / (N - 1);
-                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * sin(MC_PI * (0.25 + 0.65 * u)) * (1 + bulge * u * (1 - u))));
+                double belly = sin(MC_PI * (0.25 + 0.65 * u)) * (1 + bulge * u * (1 - u));
+                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * belly));
                 p[2 * i + 3] = (float)(hb * u);
             }
             p[2 * N + 2] = 0, p[2 * N + 3] = (float)hb;
@@ -827,7 +832,8 @@ static void lamp(gen *g)
         disc(g, mc_v3(0, 0.02, 0), up, U(g, 0.13, 0.2), 0.02, 1);
         rod(g, mc_v3(0, 0.02, 0), mc_v3(0, hp, 0), 0.012, 0.012, 12);
         double r = U(g, 0.15, 0.25);
-        if (chance(g, 0.5)) shade(g, SHADE_CONE, mc_v3(0, hp - 0.02, 0), up, r * 0.3, r, r * U(g, 0.5, 0.9));   /* uplighter */
+        if (chance(g, 0.5))   /* an uplighter */
+            shade(g, SHADE_CONE, mc_v3(0, hp - 0.02, 0), up, r * 0.3, r, r * U(g, 0.5, 0.9));
         else shade(g, SHADE_DRUM, mc_v3(0, hp - 0.2, 0), up, r, r * U(g, 0.7, 1), U(g, 0.22, 0.32));
         if (chance(g, 0.3)) {   /* a reading arm */
             double y = hp * U(g, 0.55, 0.7);
@@ -838,23 +844,24 @@ static void lamp(gen *g)
         break;
     }
     case DESK_ARM: {
-        double rb = U(g, 0.07, 0.1), a1 = rad(U(g, 50, 80)), a2 = rad(U(g, -35, 15)), l1 = U(g, 0.28, 0.42), l2 = U(g, 0.28, 0.4);
+        double rb = U(g, 0.07, 0.1), a1 = rad(U(g, 50, 80)), a2 = rad(U(g, -35, 15));
+        double l1 = U(g, 0.28, 0.42), l2 = U(g, 0.28, 0.4);
         if (chance(g, 0.5)) disc(g, mc_v3(0, 0.015, 0), up, rb, 0.015, 1);
         else box(g, mc_v3(0, 0.02, 0), rb, 0.02, rb);
-        mc_vec3 j0 = mc_v3(0, 0.05, rb * 0.3), j1 = mc_add(j0, mc_v3(0, l1 * sin(a1), -l1 * cos(a1)));
-        mc_vec3 j2 = mc_add(j1, mc_v3(0, l2 * sin(a2), -l2 * cos(a2)));
+        mc_vec3 j0 = mc_v3(0, 0.05, rb * 0.3), j1 = mc_v3_add(j0, mc_v3(0, l1 * sin(a1), -l1 * cos(a1)));
+        mc_vec3 j2 = mc_v3_add(j1, mc_v3(0, l2 * sin(a2), -l2 * cos(a2)));
         box(g, mc_v3(0, 0.05, rb * 0.3), 0.02, 0.03, 0.02);
         int twin = chance(g, 0.5);
         for (int s = twin ? -1 : 0; s <= (twin ? 1 : 0); s += 2) {
             mc_vec3 o = mc_v3(s * 0.012, 0, 0);
-            rod(g, mc_add(j0, o), mc_add(j1, o), 0.006, 0.006, 8);
-            rod(g, mc_add(j1, o), mc_add(j2, o), 0.006, 0.006, 8);
+            rod(g, mc_v3_add(j0, o), mc_v3_add(j1, o), 0.006, 0.006, 8);
+            rod(g, mc_v3_add(j1, o), mc_v3_add(j2, o), 0.006, 0.006, 8);
         }
         ellipsoid(g, j1, 0.018, 0.018, 0.018, 10);
         ellipsoid(g, j2, 0.016, 0.016, 0.016, 10);
         double hr = U(g, 0.06, 0.1);
-        mc_vec3 dir = mc_normalize(mc_v3(0, -1, -U(g, 0.2, 0.8)));
-        shade(g, chance(g, 0.5) ? SHADE_DOME : SHADE_CONE, mc_add(j2, mc_scale(dir, hr * 1.2)), mc_scale(dir, -1),
+        mc_vec3 dir = mc_v3_normalize(mc_v3(0, -1, -U(g, 0.2, 0.8)));
+        shade(g, chance(g, 0.5) ? SHADE_DOME : SHADE_CONE, mc_v3_add(j2, mc_v3_scale(dir, hr * 1.2)), mc_v3_scale(dir, -1),
               hr, hr * 0.35, hr * 1.1);
         break;
     }
@@ -885,7 +892,7 @@ static void lamp(gen *g)
         mc_tube(&g->b, path, r, N, 10);
         mc_vec3 end = path[N - 1];
         double rs = U(g, 0.15, 0.25);
-        shade(g, SHADE_DOME, mc_add(end, mc_v3(0.03, -rs * 0.6, 0)), up, rs, 0, rs * U(g, 0.5, 0.8));
+        shade(g, SHADE_DOME, mc_v3_add(end, mc_v3(0.03, -rs * 0.6, 0)), up, rs, 0, rs * U(g, 0.5, 0.8));
         break;
     }
     default: { /* PENDANT hanging from a ceiling canopy */
@@ -964,8 +971,9 @@ static double ramp(double t, double a, double b) { return smooth((t - a) / (b - 
 
 static void wheel(gen *g, mc_vec3 c, double r, double w)
 {
-    const float tyre[] = { (float)(0.62 * r), (float)(-w / 2), (float)(0.9 * r), (float)(-w / 2), (float)r, (float)(-w * 0.3),
-                           (float)r, (float)(w * 0.3), (float)(0.9 * r), (float)(w / 2), (float)(0.62 * r), (float)(w / 2) };
+    const float tyre[] = { (float)(0.62 * r), (float)(-w / 2), (float)(0.9 * r), (float)(-w / 2),
+                           (float)r, (float)(-w * 0.3), (float)r, (float)(w * 0.3),
+                           (float)(0.9 * r), (float)(w / 2), (float)(0.62 * r), (float)(w / 2) };
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_lathe_loop(&g->b, tyre, 6, 24);
     orient(g, v0, f0, c, mc_v3(c.x > 0 ? 1 : -1, 0, 0));
@@ -976,24 +984,28 @@ static void car(gen *g)
 {
     enum { SEDAN, HATCH, SUV, PICKUP, SPORTS, VAN };
     int style = pick(g, 6);
-    /* Length, width, wheel radius, ground clearance, heights of nose, beltline and roof, and where along the
-     * car (0 front, 1 rear) the windscreen starts (ta), the roof starts (tb) and ends (tc), the rear glass
-     * ends (td). */
-    double L, W, rw, clear, nose, belt, roof, ta, tb, tc, td;
-    switch (style) {
-    case SEDAN:  L = U(g, 4.3, 5.0); W = U(g, 1.75, 1.9); rw = U(g, 0.31, 0.34); clear = 0.15; nose = U(g, 0.65, 0.75);
-                 belt = U(g, 0.88, 0.98); roof = U(g, 1.38, 1.48); ta = U(g, 0.3, 0.35); tb = U(g, 0.43, 0.48); tc = U(g, 0.66, 0.72); td = U(g, 0.79, 0.84); break;
-    case HATCH:  L = U(g, 3.7, 4.3); W = U(g, 1.68, 1.8); rw = U(g, 0.3, 0.32); clear = 0.15; nose = U(g, 0.65, 0.75);
-                 belt = U(g, 0.88, 0.98); roof = U(g, 1.42, 1.52); ta = U(g, 0.27, 0.32); tb = U(g, 0.42, 0.46); tc = U(g, 0.8, 0.86); td = U(g, 0.95, 0.98); break;
-    case SUV:    L = U(g, 4.4, 4.9); W = U(g, 1.85, 1.95); rw = U(g, 0.36, 0.4); clear = U(g, 0.2, 0.25); nose = U(g, 0.85, 0.95);
-                 belt = U(g, 1.05, 1.15); roof = U(g, 1.68, 1.8); ta = U(g, 0.26, 0.3); tb = U(g, 0.37, 0.4); tc = U(g, 0.88, 0.92); td = U(g, 0.97, 0.99); break;
-    case PICKUP: L = U(g, 5.0, 5.6); W = U(g, 1.85, 2.0); rw = U(g, 0.37, 0.4); clear = 0.23; nose = U(g, 0.95, 1.05);
-                 belt = U(g, 1.08, 1.15); roof = U(g, 1.78, 1.88); ta = U(g, 0.24, 0.27); tb = U(g, 0.32, 0.35); tc = U(g, 0.5, 0.56); td = tc + 0.03; break;
-    case SPORTS: L = U(g, 4.2, 4.6); W = U(g, 1.85, 1.95); rw = U(g, 0.32, 0.35); clear = 0.1; nose = U(g, 0.5, 0.58);
-                 belt = U(g, 0.72, 0.8); roof = U(g, 1.15, 1.25); ta = U(g, 0.36, 0.4); tb = U(g, 0.5, 0.54); tc = U(g, 0.58, 0.64); td = U(g, 0.86, 0.92); break;
-    default:     L = U(g, 4.8, 5.4); W = U(g, 1.9, 2.0); rw = U(g, 0.33, 0.36); clear = 0.17; nose = U(g, 0.85, 0.95);
-                 belt = U(g, 1.0, 1.1); roof = U(g, 1.95, 2.1); ta = U(g, 0.1, 0.14); tb = U(g, 0.2, 0.24); tc = U(g, 0.96, 0.97); td = 0.99; break;
-    }
+    /* Ranges per style of: length, width, wheel radius, ground clearance, heights of nose, beltline and
+     * roof, and where along the car (0 front, 1 rear) the windscreen starts, the roof starts and ends,
+     * and the rear glass ends. */
+    static const float ranges[6][11][2] = {
+        /*          L           W            wheel         clearance     nose         belt         roof */
+        /* SEDAN  */ { { 4.3f, 5.0f }, { 1.75f, 1.9f }, { 0.31f, 0.34f }, { 0.14f, 0.16f }, { 0.65f, 0.75f },
+                       { 0.88f, 0.98f }, { 1.38f, 1.48f }, { 0.3f, 0.35f }, { 0.43f, 0.48f }, { 0.66f, 0.72f }, { 0.79f, 0.84f } },
+        /* HATCH  */ { { 3.7f, 4.3f }, { 1.68f, 1.8f }, { 0.3f, 0.32f }, { 0.14f, 0.16f }, { 0.65f, 0.75f },
+                       { 0.88f, 0.98f }, { 1.42f, 1.52f }, { 0.27f, 0.32f }, { 0.42f, 0.46f }, { 0.8f, 0.86f }, { 0.95f, 0.98f } },
+        /* SUV    */ { { 4.4f, 4.9f }, { 1.85f, 1.95f }, { 0.36f, 0.4f }, { 0.2f, 0.25f }, { 0.85f, 0.95f },
+                       { 1.05f, 1.15f }, { 1.68f, 1.8f }, { 0.26f, 0.3f }, { 0.37f, 0.4f }, { 0.88f, 0.92f }, { 0.97f, 0.99f } },
+        /* PICKUP */ { { 5.0f, 5.6f }, { 1.85f, 2.0f }, { 0.37f, 0.4f }, { 0.22f, 0.24f }, { 0.95f, 1.05f },
+                       { 1.08f, 1.15f }, { 1.78f, 1.88f }, { 0.24f, 0.27f }, { 0.32f, 0.35f }, { 0.5f, 0.56f }, { 0.53f, 0.59f } },
+        /* SPORTS */ { { 4.2f, 4.6f }, { 1.85f, 1.95f }, { 0.32f, 0.35f }, { 0.09f, 0.11f }, { 0.5f, 0.58f },
+                       { 0.72f, 0.8f }, { 1.15f, 1.25f }, { 0.36f, 0.4f }, { 0.5f, 0.54f }, { 0.58f, 0.64f }, { 0.86f, 0.92f } },
+        /* VAN    */ { { 4.8f, 5.4f }, { 1.9f, 2.0f }, { 0.33f, 0.36f }, { 0.16f, 0.18f }, { 0.85f, 0.95f },
+                       { 1.0f, 1.1f }, { 1.95f, 2.1f }, { 0.1f, 0.14f }, { 0.2f, 0.24f }, { 0.96f, 0.97f }, { 0.985f, 0.99f } },
+    };
+    double v[11];
+    for (int k = 0; k < 11; k++) v[k] = U(g, ranges[style][k][0], ranges[style][k][1]);
+    double L = v[0], W = v[1], rw = v[2], clear = v[3], nose = v[4], belt = v[5], roof = v[6];
+    double ta = v[7], tb = v[8], tc = v[9], td = fmax(v[10], tc + 0.02);
     double deck = style == SEDAN || style == SPORTS ? belt - U(g, 0, 0.05) : belt;
     double bed = style == PICKUP ? td + 0.02 : 2;   /* where a pickup's load bed starts */
 
@@ -1031,7 +1043,8 @@ static void car(gen *g)
     for (int s = 0; s < NC; s++) {
         double t = ta + (td - ta) * s / (NC - 1), z = -L / 2 + t * L;
         double rise = fmin(ramp(t, ta, tb), 1 - ramp(t, tc, td));
-        double top = belt + 0.03 + (roof - belt - 0.03) * sqrt(rise), bottom = belt - 0.1, hh = (top - bottom) / 2, yc = (top + bottom) / 2;
+        double top = belt + 0.03 + (roof - belt - 0.03) * sqrt(rise), bottom = belt - 0.1;
+        double hh = (top - bottom) / 2, yc = (top + bottom) / 2;
         double hw = W / 2 * 0.93;
         for (int i = 0; i < K; i++) {
             double a = 2 * MC_PI * i / K, c = cos(a), sn = sin(a);
