@@ -147,10 +147,12 @@ static int list_procedural(const char *src, int split, strlist *out, uint64_t *s
         }
     }
     if (found) return 0;
-    mc_set_err(err, "%s: unknown procedural category '%s' (try all, plane, sword, chair, table, lamp, mug or car)", src, cat);
+    mc_set_err(err, "%s: unknown procedural category '%s' (try all, plane, sword, chair, table, lamp, mug or car)",
+               src, cat);
     return 1;
 bad:
-    mc_set_err(err, "%s: expected procedural:CATEGORY:COUNT[:SEED], e.g. procedural:plane:500 or procedural:all:100:7", src);
+    mc_set_err(err, "%s: expected procedural:CATEGORY:COUNT[:SEED], e.g. procedural:plane:500 or procedural:all:100:7",
+               src);
     return 1;
 }
 
@@ -175,7 +177,8 @@ static uint64_t hash_str(const char *s)
 int mc_dataset_open(mc_dataset *ds, const char *src, const char *split_name, int cache_points, uint64_t seed, char *err)
 {
     memset(ds, 0, sizeof *ds);
-    int split = !strcmp(split_name, "train") ? TRAIN : !strcmp(split_name, "test") ? TEST : !strcmp(split_name, "all") ? ALL : -1;
+    int split = !strcmp(split_name, "train") ? TRAIN : !strcmp(split_name, "test") ? TEST
+              : !strcmp(split_name, "all") ? ALL : -1;
     if (split < 0) { mc_set_err(err, "unknown split '%s' (expected train, test or all)", split_name); return 1; }
     if (cache_points <= 0) { mc_set_err(err, "cache_points must be positive (got %d)", cache_points); return 1; }
 
@@ -271,7 +274,8 @@ void mc_dataset_batch(const mc_dataset *ds, const int *idx, int n, int npoints, 
 {
     int *pick = mc_malloc((size_t)npoints * sizeof(int));
     for (int b = 0; b < n; b++) {
-        if (idx[b] < 0 || idx[b] >= ds->nshapes) mc_fatal("mc_dataset_batch: shape %d out of range (dataset has %d)", idx[b], ds->nshapes);
+        if (idx[b] < 0 || idx[b] >= ds->nshapes)
+            mc_fatal("mc_dataset_batch: shape %d out of range (the dataset has %d)", idx[b], ds->nshapes);
         const float *src = ds->points + (size_t)idx[b] * ds->cache_points * 3;
         float *dst = out + (size_t)b * npoints * 3;
         mc_sample_indices(rng, npoints, ds->cache_points, pick);

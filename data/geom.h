@@ -4,22 +4,29 @@
 #define MACHE_GEOM_H
 #include "data/mesh_parse.h"
 
+/* No fused multiply-adds in the generators (this header's inline helpers included): the same shapes from
+ * every compiler and machine. GCC in ISO C mode does not contract anyway, and does not know the pragma. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define MC_PI 3.14159265358979323846
 
-typedef struct mc_vec3 { float x, y, z; } mc_vec3;
+/* Geometry is computed in double and rounded to float only when a vertex is stored: one rounding at a
+ * well-defined point keeps the shapes the same whatever the compiler does with intermediate floats. */
+typedef struct mc_vec3 { double x, y, z; } mc_vec3;
 
-static inline mc_vec3 mc_v3(double x, double y, double z) { return (mc_vec3){ (float)x, (float)y, (float)z }; }
-static inline mc_vec3 mc_add(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x + b.x, a.y + b.y, a.z + b.z); }
-static inline mc_vec3 mc_sub(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x - b.x, a.y - b.y, a.z - b.z); }
-static inline mc_vec3 mc_scale(mc_vec3 a, double s) { return mc_v3(a.x * s, a.y * s, a.z * s); }
-static inline mc_vec3 mc_lerp(mc_vec3 a, mc_vec3 b, double t) { return mc_add(a, mc_scale(mc_sub(b, a), t)); }
-static inline double  mc_dot(mc_vec3 a, mc_vec3 b) { return (double)a.x * b.x + (double)a.y * b.y + (double)a.z * b.z; }
-static inline mc_vec3 mc_cross(mc_vec3 a, mc_vec3 b)
+static inline mc_vec3 mc_v3(double x, double y, double z) { return (mc_vec3){ x, y, z }; }
+static inline mc_vec3 mc_v3_add(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x + b.x, a.y + b.y, a.z + b.z); }
+static inline mc_vec3 mc_v3_sub(mc_vec3 a, mc_vec3 b) { return mc_v3(a.x - b.x, a.y - b.y, a.z - b.z); }
+static inline mc_vec3 mc_v3_scale(mc_vec3 a, double s) { return mc_v3(a.x * s, a.y * s, a.z * s); }
+static inline mc_vec3 mc_v3_lerp(mc_vec3 a, mc_vec3 b, double t) { return mc_v3_add(a, mc_v3_scale(mc_v3_sub(b, a), t)); }
+static inline double  mc_v3_dot(mc_vec3 a, mc_vec3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+static inline mc_vec3 mc_v3_cross(mc_vec3 a, mc_vec3 b)
 {
-    return mc_v3((double)a.y * b.z - (double)a.z * b.y, (double)a.z * b.x - (double)a.x * b.z,
-                 (double)a.x * b.y - (double)a.y * b.x);
+    return mc_v3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x);
 }
-mc_vec3 mc_normalize(mc_vec3 a);
+mc_vec3 mc_v3_normalize(mc_vec3 a);
 
 /* Rings of k points, each wound counter-clockwise around the direction from one ring to the next
  * (right-hand rule), joined by quads. The ends are closed by a fan: to the given apex (a pointed end)
@@ -31,14 +38,14 @@ void mc_loft_loop(mc_meshbuf *b, const mc_vec3 *rings, int nrings, int k);
 /* A solid of revolution about +Y from a profile of n (radius, height) pairs, k segments around.
  * Walk the profile from bottom to top with the material on your left (radius to the right, height up);
  * an end on the axis (radius 0) becomes a pole, otherwise the end is capped flat. */
-void mc_lathe(mc_meshbuf *b, const float *profile, int n, int k);
+void mc_lathe(mc_meshbuf *b, const double *profile, int n, int k);
 /* A closed profile (walked counter-clockwise, off the axis) revolved into a ring: shells, tyres, tori. */
-void mc_lathe_loop(mc_meshbuf *b, const float *profile, int n, int k);
+void mc_lathe_loop(mc_meshbuf *b, const double *profile, int n, int k);
 
 void mc_box(mc_meshbuf *b, mc_vec3 lo, mc_vec3 hi);
 
 /* Circles of the given radii swept along a polyline of n points, capped flat at both ends. */
-void mc_tube(mc_meshbuf *b, const mc_vec3 *path, const float *radius, int n, int k);
+void mc_tube(mc_meshbuf *b, const mc_vec3 *path, const double *radius, int n, int k);
 
 /* A frame maps local (a, b, c) to origin + a*x + b*y + c*z. mc_place moves the vertices from v0 on (the
  * part just built) into the frame, and keeps the winding outward if the frame mirrors. */

@@ -3,7 +3,6 @@
 #ifndef MACHE_MESH_PARSE_H
 #define MACHE_MESH_PARSE_H
 #include "data/mesh.h"
-#include <float.h>
 #include <stdio.h>
 
 /* A mesh that grows as vertices and faces arrive. Readers refuse files with more than MC_MESH_MAX
@@ -36,8 +35,9 @@ int  mc_token_is(const char *ts, const char *te, const char *word);   /* case-in
 int  mc_token_double(const char *ts, const char *te, double *v);     /* 0 if not a number */
 int  mc_token_long(const char *ts, const char *te, long long *v);    /* 0 if not a whole number */
 
-/* A coordinate we can keep: finite, and finite again as a float. */
-static inline int mc_coord_ok(double v) { return v >= -FLT_MAX && v <= FLT_MAX; }
+/* A coordinate we can keep: finite, and finite again as a float. The bound is where rounding to float
+ * would give infinity (FLT_MAX plus half a step), so "3.40282347e+38", FLT_MAX as %.9g prints it, passes. */
+static inline int mc_coord_ok(double v) { return v > -0x1.ffffffp127 && v < 0x1.ffffffp127; }
 
 int mc_read_obj(const char *name, const char *buf, size_t len, mc_mesh *m, char *err);
 int mc_read_off(const char *name, const char *buf, size_t len, mc_mesh *m, char *err);

@@ -6,13 +6,16 @@
 #include <math.h>
 #include <string.h>
 
+
 const char *const mc_procedural_categories[MC_PROCEDURAL_NCATEGORIES] = {
     "plane", "sword", "chair", "table", "lamp", "mug", "car",
 };
 
 typedef struct gen { mc_meshbuf b; mc_rng rng; } gen;
 
-/* The three kinds of draw: a proportion in [lo, hi), one of n styles, a yes with probability p. */
+/* The three kinds of draw: a proportion in [lo, hi), one of n styles, a yes with probability p.
+ * At most one draw per function call or expression: C leaves the order of arguments unspecified (gcc and
+ * clang differ), so draws go into named variables first and every compiler makes the same shape. */
 static double U(gen *g, double lo, double hi) { return lo + (hi - lo) * mc_rng_uniform(&g->rng); }
 static int pick(gen *g, int n) { return mc_rng_int(&g->rng, n); }
 static int chance(gen *g, double p) { return mc_rng_uniform(&g->rng) < p; }
@@ -24,12 +27,12 @@ static double smooth(double t) { t = t < 0 ? 0 : t > 1 ? 1 : t; return t * t * (
 /* A part built around the local +y axis, turned so that +y points along axis, then moved to origin. */
 static void orient(gen *g, int v0, int f0, mc_vec3 origin, mc_vec3 axis)
 {
-    mc_vec3 y = mc_normalize(axis), hint = fabsf(y.y) < 0.9f ? mc_v3(0, 1, 0) : mc_v3(0, 0, 1);
-    mc_vec3 x = mc_normalize(mc_cross(y, hint)), z = mc_cross(x, y);
+    mc_vec3 y = mc_v3_normalize(axis), hint = fabs(y.y) < 0.9 ? mc_v3(0, 1, 0) : mc_v3(0, 0, 1);
+    mc_vec3 x = mc_v3_normalize(mc_v3_cross(y, hint)), z = mc_v3_cross(x, y);
     mc_place(&g->b, v0, f0, (mc_frame){ origin, x, y, z });
 }
 
-static void lathe_at(gen *g, const float *profile, int n, int k, mc_vec3 origin, mc_vec3 axis)
+static void lathe_at(gen *g, const double *profile, int n, int k, mc_vec3 origin, mc_vec3 axis)
 {
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_lathe(&g->b, profile, n, k);
@@ -38,30 +41,30 @@ static void lathe_at(gen *g, const float *profile, int n, int k, mc_vec3 origin,
 
 static void ellipsoid(gen *g, mc_vec3 c, double rx, double ry, double rz, int k)
 {
-    float p[2 * 9];
+    double p[2 * 9];
     for (int i = 0; i <= 8; i++) {
-        p[2 * i] = i == 0 || i == 8 ? 0.0f : (float)sin(MC_PI * i / 8);
-        p[2 * i + 1] = (float)-cos(MC_PI * i / 8);
+        p[2 * i] = i == 0 || i == 8 ? 0.0 : sin(MC_PI * i / 8);
+        p[2 * i + 1] = -cos(MC_PI * i / 8);
     }
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_lathe(&g->b, p, 9, k);
-    mc_place(&g->b, v0, f0, (mc_frame){ c, { (float)rx, 0, 0 }, { 0, (float)ry, 0 }, { 0, 0, (float)rz } });
+    mc_place(&g->b, v0, f0, (mc_frame){ c, { rx, 0, 0 }, { 0, ry, 0 }, { 0, 0, rz } });
 }
 
 /* A cylinder (or cone) from p0 to p1. */
 static void rod(gen *g, mc_vec3 p0, mc_vec3 p1, double r0, double r1, int k)
 {
     mc_vec3 path[2] = { p0, p1 };
-    float r[2] = { (float)r0, (float)r1 };
+    double r[2] = { r0, r1 };
     mc_tube(&g->b, path, r, 2, k);
 }
 
 /* A box of half-sizes (hx, hz) across, from p0 to p1 along its length. */
 static void beam(gen *g, mc_vec3 p0, mc_vec3 p1, double hx, double hz)
 {
-    mc_vec3 d = mc_sub(p1, p0);
+    mc_vec3 d = mc_v3_sub(p1, p0);
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
-    mc_box(&g->b, mc_v3(-hx, 0, -hz), mc_v3(hx, sqrt(mc_dot(d, d)), hz));
+    mc_box(&g->b, mc_v3(-hx, 0, -hz), mc_v3(hx, sqrt(mc_v3_dot(d, d)), hz));
     orient(g, v0, f0, p0, d);
 }
 
@@ -76,8 +79,8 @@ static void block(gen *g, mc_vec3 c0, double hx0, double hz0, mc_vec3 c1, double
     mc_vec3 r[8];
     const int sx[4] = { 1, 1, -1, -1 }, sz[4] = { 1, -1, -1, 1 };   /* counter-clockwise about +y */
     for (int i = 0; i < 4; i++) {
-        r[i] = mc_add(c0, mc_v3(sx[i] * hx0, 0, sz[i] * hz0));
-        r[4 + i] = mc_add(c1, mc_v3(sx[i] * hx1, 0, sz[i] * hz1));
+        r[i] = mc_v3_add(c0, mc_v3(sx[i] * hx0, 0, sz[i] * hz0));
+        r[4 + i] = mc_v3_add(c1, mc_v3(sx[i] * hx1, 0, sz[i] * hz1));
     }
     mc_loft(&g->b, r, 2, 4, NULL, NULL);
 }
@@ -135,15 +138,15 @@ static void wing(gen *g, mc_vec3 le, mc_vec3 span, mc_vec3 thick, double cr, dou
     enum { N = 9, K = 2 * N - 2 };
     mc_vec3 rings[2 * K];
     for (int s = 0; s < 2; s++) {
-        mc_vec3 at = mc_add(le, mc_add(mc_scale(span, s), mc_v3(0, 0, sweep * s)));
+        mc_vec3 at = mc_v3_add(le, mc_v3_add(mc_v3_scale(span, s), mc_v3(0, 0, sweep * s)));
         double c = s ? ct : cr;
         for (int j = 0; j < K; j++) {
             int i = j < N ? j : K - j;            /* upper surface LE -> TE, then lower TE -> LE */
             double x = 0.5 - 0.5 * cos(MC_PI * i / (N - 1));
-            double yt = 5 * tc * (0.2969 * sqrt(x) - 0.126 * x - 0.3516 * x * x + 0.2843 * x * x * x - 0.1036 * x * x * x * x);
+            double yt = 5 * tc * (0.2969 * sqrt(x) - x * (0.126 + x * (0.3516 - x * (0.2843 - x * 0.1036))));
             double yc = camber * (x < 0.4 ? (0.8 * x - x * x) / 0.16 : (0.2 + 0.8 * x - x * x) / 0.36);
             double y = j < N ? yc + yt : yc - yt;
-            rings[s * K + j] = mc_add(at, mc_add(mc_scale(thick, y * c), mc_v3(0, 0, x * c)));
+            rings[s * K + j] = mc_v3_add(at, mc_v3_add(mc_v3_scale(thick, y * c), mc_v3(0, 0, x * c)));
         }
     }
     mc_loft(&g->b, rings, 2, K, NULL, NULL);
@@ -161,23 +164,24 @@ static void wing_pair(gen *g, mc_vec3 le, double semi, double dihedral, double c
 /* A jet engine pod, front toward -z, centred at c. */
 static void nacelle(gen *g, mc_vec3 c, double len, double r)
 {
-    const float p[] = { 0, 0, 0.45f, 0.04f, 0.8f, 0.25f, 1, 0.55f, 1, 0.85f, 0.93f, 1, 0.6f, 1, 0, 0.99f };
-    float q[16];
-    for (int i = 0; i < 8; i++) q[2 * i] = (float)(p[2 * i] * r), q[2 * i + 1] = (float)(p[2 * i + 1] * len);
-    lathe_at(g, q, 8, 16, mc_add(c, mc_v3(0, 0, len / 2)), mc_v3(0, 0, -1));
+    const double p[] = { 0, 0, 0.45, 0.04, 0.8, 0.25, 1, 0.55, 1, 0.85, 0.93, 1, 0.6, 1, 0, 0.99 };
+    double q[16];
+    for (int i = 0; i < 8; i++) q[2 * i] = (p[2 * i] * r), q[2 * i + 1] = (p[2 * i + 1] * len);
+    lathe_at(g, q, 8, 16, mc_v3_add(c, mc_v3(0, 0, len / 2)), mc_v3(0, 0, -1));
 }
 
 /* A spinner and blades at hub, facing -z. */
 static void propeller(gen *g, mc_vec3 hub, double radius, int blades, double phase)
 {
     double rs = radius * 0.16;
-    const float p[] = { (float)rs, 0, (float)rs, (float)(rs * 0.6), (float)(rs * 0.6), (float)(rs * 1.5), 0, (float)(rs * 2.2) };
+    const double p[] = { rs, 0, rs, (rs * 0.6), (rs * 0.6), (rs * 1.5),
+                        0, (rs * 2.2) };
     lathe_at(g, p, 4, 12, hub, mc_v3(0, 0, -1));
     for (int i = 0; i < blades; i++) {
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         mc_box(&g->b, mc_v3(-radius * 0.06, 0, -radius * 0.015), mc_v3(radius * 0.06, radius, radius * 0.015));
         mc_place(&g->b, v0, f0, mc_frame_rot(mc_v3(0, 0, 0), mc_v3(0, 1, 0), rad(25)));      /* pitch */
-        mc_place(&g->b, v0, f0, mc_frame_rot(mc_add(hub, mc_v3(0, 0, -rs * 0.6)), mc_v3(0, 0, 1),
+        mc_place(&g->b, v0, f0, mc_frame_rot(mc_v3_add(hub, mc_v3(0, 0, -rs * 0.6)), mc_v3(0, 0, 1),
                                              phase + 2 * MC_PI * i / blades));
     }
 }
@@ -243,13 +247,17 @@ static void plane(gen *g)
     double rn = U(g, 0.022, 0.03) * (pods == 4 ? 0.85 : 1) * (props ? 0.9 : 1), ln = rn * U(g, 3.5, 4.5);
     for (int i = 0; i < pods / 2; i++) {
         double s = pods == 2 ? U(g, 0.3, 0.38) : 0.25 + 0.3 * i;
-        mc_vec3 at = mc_add(le, mc_v3(s * semi * cos(dih), s * semi * sin(dih), s * dz));
-        mc_vec3 c = mc_add(at, mc_v3(0, wing_y > 0 ? 0 : -1.3 * rn, ln * (wing_y > 0 ? 0.1 : 0.05)));
+        mc_vec3 at = mc_v3_add(le, mc_v3(s * semi * cos(dih), s * semi * sin(dih), s * dz));
+        mc_vec3 c = mc_v3_add(at, mc_v3(0, wing_y > 0 ? 0 : -1.3 * rn, ln * (wing_y > 0 ? 0.1 : 0.05)));
         double chord = cr + (ct - cr) * s;
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         nacelle(g, c, ln, rn);
-        beam(g, mc_add(c, mc_v3(0, 0, ln * 0.05)), mc_add(at, mc_v3(0, 0.2 * chord * tc, chord * 0.4)), rn * 0.15, ln * 0.25);
-        if (props) propeller(g, mc_add(c, mc_v3(0, 0, -ln / 2)), rn * U(g, 3.5, 4.2), 4, U(g, 0, 1));
+        mc_vec3 under_wing = mc_v3_add(at, mc_v3(0, 0.2 * chord * tc, chord * 0.4));   /* the pylon */
+        beam(g, mc_v3_add(c, mc_v3(0, 0, ln * 0.05)), under_wing, rn * 0.15, ln * 0.25);
+        if (props) {
+            double radius = rn * U(g, 3.5, 4.2), phase = U(g, 0, 1);
+            propeller(g, mc_v3_add(c, mc_v3(0, 0, -ln / 2)), radius, 4, phase);
+        }
         mc_mirror_x(&g->b, v0, f0);
     }
     if (engines < 0) {   /* pods on the rear fuselage */
@@ -257,12 +265,14 @@ static void plane(gen *g)
         mc_vec3 c = mc_v3(r + 1.4 * rn, yc + 0.3 * r, fus_z(&f, t));
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         nacelle(g, c, ln, rn);
-        beam(g, mc_add(c, mc_v3(-rn, 0, 0)), mc_v3(0, c.y, c.z), rn * 0.3, ln * 0.25);
+        beam(g, mc_v3_add(c, mc_v3(-rn, 0, 0)), mc_v3(0, c.y, c.z), rn * 0.3, ln * 0.25);
         mc_mirror_x(&g->b, v0, f0);
     }
     if (style == LIGHT) {
         fus_at(&f, 0, &yc);
-        propeller(g, mc_v3(0, yc, fus_z(&f, 0) + 0.01), f.r * U(g, 2.4, 3.2), 2 + pick(g, 2), U(g, 0, 1));
+        double radius = f.r * U(g, 2.4, 3.2), phase = U(g, 0, 1);
+        int blades = 2 + pick(g, 2);
+        propeller(g, mc_v3(0, yc, fus_z(&f, 0) + 0.01), radius, blades, phase);
     }
     if (style == FIGHTER && chance(g, 0.7)) {   /* intake trunks along the sides */
         double t = U(g, 0.45, 0.55), r = fus_at(&f, t, &yc);
@@ -285,7 +295,7 @@ static void plane(gen *g)
     if (twin_fin) {
         double cant = rad(U(g, 10, 25));
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
-        wing(g, mc_add(fin_le, mc_v3(rt * 0.6, 0, 0)), mc_v3(fin_h * sin(cant), fin_h * cos(cant), 0),
+        wing(g, mc_v3_add(fin_le, mc_v3(rt * 0.6, 0, 0)), mc_v3(fin_h * sin(cant), fin_h * cos(cant), 0),
              mc_v3(-cos(cant), sin(cant), 0), fin_c, fin_c * fin_taper, fin_dz, 0.06, 0);
         mc_mirror_x(&g->b, v0, f0);
     } else {
@@ -297,7 +307,8 @@ static void plane(gen *g)
         mc_vec3 hle = t_tail && !twin_fin
             ? mc_v3(0, fin_le.y + fin_h * 0.97, fin_le.z + fin_dz * 0.97 + fin_c * fin_taper * 0.05)
             : mc_v3(0, fin_le.y - rt * f.flat * 0.3, fus_z(&f, 1 - hc - 0.03));
-        wing_pair(g, hle, hs, rad(style == FIGHTER ? U(g, -8, 0) : U(g, 0, 6)), hc, hc * U(g, 0.35, 0.6), hsweep, 0.09, 0);
+        double dihedral_h = rad(style == FIGHTER ? U(g, -8, 0) : U(g, 0, 6)), tip = hc * U(g, 0.35, 0.6);
+        wing_pair(g, hle, hs, dihedral_h, hc, tip, hsweep, 0.09, 0);
     }
 }
 
@@ -370,15 +381,15 @@ static void blade(gen *g, const blade_shape *s)
 static void grip(gen *g, double len, double r, double bulge, int ridges, double ridge_h, double oval)
 {
     enum { N = 25 };
-    float p[2 * N];
+    double p[2 * N];
     for (int i = 0; i < N; i++) {
         double u = (double)i / (N - 1);
-        p[2 * i] = (float)(r * (1 + bulge * sin(MC_PI * u) + ridge_h * fabs(sin(MC_PI * ridges * u))));
-        p[2 * i + 1] = (float)(-len + u * len);
+        p[2 * i] = (r * (1 + bulge * sin(MC_PI * u) + ridge_h * fabs(sin(MC_PI * ridges * u))));
+        p[2 * i + 1] = (-len + u * len);
     }
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_lathe(&g->b, p, N, 12);
-    mc_place(&g->b, v0, f0, (mc_frame){ { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, (float)oval } });
+    mc_place(&g->b, v0, f0, (mc_frame){ { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, oval } });
 }
 
 /* A crossguard along x, half-length half, its ends bent by bend (toward the blade if positive). */
@@ -386,11 +397,11 @@ static void crossguard(gen *g, double half, double bend, double r, int sides, do
 {
     enum { N = 13 };
     mc_vec3 path[N];
-    float radius[N];
+    double radius[N];
     for (int i = 0; i < N; i++) {
         double x = -half + 2 * half * i / (N - 1), u = x / half;
         path[i] = mc_v3(x, bend * half * u * u + s_curve * half * u * u * u, 0);
-        radius[i] = (float)(r * (1 + 0.6 * pow(fabs(u), 8)));   /* swelling finials */
+        radius[i] = (r * (1 + 0.6 * pow(fabs(u), 8)));   /* swelling finials */
     }
     mc_tube(&g->b, path, radius, N, sides);
 }
@@ -398,11 +409,11 @@ static void crossguard(gen *g, double half, double bend, double r, int sides, do
 /* A disc about the y axis (guards, wheel pommels), radius r, thickness 2h, bevelled rim. */
 static void disc(gen *g, mc_vec3 c, mc_vec3 axis, double r, double h, double oval)
 {
-    const float p[] = { 0, (float)-h, (float)(r * 0.85), (float)-h, (float)r, (float)(-h * 0.4),
-                        (float)r, (float)(h * 0.4), (float)(r * 0.85), (float)h, 0, (float)h };
+    const double p[] = { 0, -h, (r * 0.85), -h, r, (-h * 0.4),
+                        r, (h * 0.4), (r * 0.85), h, 0, h };
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_lathe(&g->b, p, 6, 24);
-    mc_place(&g->b, v0, f0, (mc_frame){ { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, (float)oval } });
+    mc_place(&g->b, v0, f0, (mc_frame){ { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, oval } });
     orient(g, v0, f0, c, axis);
 }
 
@@ -413,8 +424,9 @@ static void pommel(gen *g, int kind, double y, double r)
     case 1: ellipsoid(g, mc_v3(0, y - r * 0.9, 0), r, r, r, 6); break;                       /* faceted */
     case 2: disc(g, mc_v3(0, y - r, 0), mc_v3(0, 0, 1), r * 1.2, r * 0.35, 1); break;       /* wheel */
     default: {                                                                                /* pear */
-        const float p[] = { 0, 0, (float)(0.7 * r), (float)(0.15 * r), (float)r, (float)(0.6 * r),
-                            (float)(0.8 * r), (float)(1.2 * r), (float)(0.45 * r), (float)(1.6 * r), (float)(0.45 * r), (float)(1.8 * r) };
+        const double p[] = { 0, 0, (0.7 * r), (0.15 * r), r, (0.6 * r),
+                            (0.8 * r), (1.2 * r), (0.45 * r), (1.6 * r),
+                            (0.45 * r), (1.8 * r) };
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         mc_lathe(&g->b, p, 6, 12);
         mc_place(&g->b, v0, f0, mc_frame_at(mc_v3(0, y - 1.75 * r, 0)));
@@ -433,35 +445,50 @@ static void sword(gen *g)
         s.len = U(g, 0.65, 0.9); s.w0 = U(g, 0.042, 0.058); s.taper = U(g, 0.45, 0.75);
         s.tip = U(g, 0.08, 0.16); s.tip_pow = U(g, 0.7, 1);
         grip_len = s.len > 0.8 ? U(g, 0.18, 0.25) : U(g, 0.1, 0.14);
-        crossguard(g, U(g, 0.08, 0.13), U(g, -0.15, 0.35), U(g, 0.006, 0.009), chance(g, 0.5) ? 4 : 8, 0);
-        grip(g, grip_len, grip_r, U(g, 0, 0.15), chance(g, 0.4) ? pick(g, 8) + 6 : 0, 0.06, U(g, 0.75, 1));
-        pommel(g, pick(g, 4), -grip_len, U(g, 0.018, 0.028));
+        {
+            double half = U(g, 0.08, 0.13), bend = U(g, -0.15, 0.35), r = U(g, 0.006, 0.009);
+            crossguard(g, half, bend, r, chance(g, 0.5) ? 4 : 8, 0);
+            double bulge = U(g, 0, 0.15), oval = U(g, 0.75, 1);
+            int ridges = chance(g, 0.4) ? pick(g, 8) + 6 : 0;
+            grip(g, grip_len, grip_r, bulge, ridges, 0.06, oval);
+            int kind = pick(g, 4);
+            pommel(g, kind, -grip_len, U(g, 0.018, 0.028));
+        }
         break;
     case KATANA:
         s.len = U(g, 0.62, 0.75); s.w0 = U(g, 0.028, 0.034); s.taper = U(g, 0.65, 0.8);
         s.tip = U(g, 0.035, 0.06); s.tip_pow = U(g, 0.4, 0.6); s.curve = U(g, 0.015, 0.03); s.section = SINGLE;
         grip_len = U(g, 0.24, 0.3);
-        disc(g, mc_v3(0, 0, 0), mc_v3(0, 1, 0), U(g, 0.034, 0.044), 0.004, U(g, 0.8, 0.95));   /* tsuba */
+        {
+            double r = U(g, 0.034, 0.044), oval = U(g, 0.8, 0.95);
+            disc(g, mc_v3(0, 0, 0), mc_v3(0, 1, 0), r, 0.004, oval);   /* tsuba */
+        }
         box(g, mc_v3(s.w0 * 0.5, 0.015, 0), s.w0 * 0.6, 0.015, 0.006);                           /* habaki */
-        grip(g, grip_len, grip_r * 0.95, U(g, 0, 0.06), pick(g, 4) + 7, 0.08, 0.75);
+        {
+            double bulge = U(g, 0, 0.06);
+            grip(g, grip_len, grip_r * 0.95, bulge, pick(g, 4) + 7, 0.08, 0.75);
+        }
         ellipsoid(g, mc_v3(0, -grip_len, 0), grip_r * 1.1, 0.008, grip_r * 0.85, 12);           /* kashira */
         break;
     case SABRE:
         s.len = U(g, 0.68, 0.85); s.w0 = U(g, 0.03, 0.04); s.widen = U(g, 0.15, 0.45);
         s.tip = U(g, 0.1, 0.18); s.tip_pow = U(g, 0.6, 0.9); s.curve = U(g, 0.05, 0.12); s.section = SINGLE;
         grip_len = U(g, 0.1, 0.13);
-        crossguard(g, U(g, 0.05, 0.08), U(g, -0.6, -0.2), U(g, 0.005, 0.007), 8, 0);
+        {
+            double half = U(g, 0.05, 0.08), bend = U(g, -0.6, -0.2), r = U(g, 0.005, 0.007);
+            crossguard(g, half, bend, r, 8, 0);
+        }
         grip(g, grip_len, grip_r, U(g, 0.05, 0.15), 0, 0, 0.8);
         pommel(g, 0, -grip_len, U(g, 0.012, 0.018));
         if (chance(g, 0.6)) {   /* knuckle bow from the guard down to the pommel, on the edge side */
             enum { N = 9 };
             mc_vec3 path[N];
-            float r[N];
+            double r[N];
             double reach = U(g, 0.035, 0.055), gx = U(g, 0.045, 0.06);
             for (int i = 0; i < N; i++) {
                 double u = (double)i / (N - 1);
                 path[i] = mc_v3(gx * (1 - u) + reach * sin(MC_PI * u) * 0.6, -grip_len * u * 1.05, 0);
-                r[i] = 0.004f;
+                r[i] = 0.004;
             }
             mc_tube(&g->b, path, r, N, 8);
         }
@@ -470,30 +497,42 @@ static void sword(gen *g)
         s.len = U(g, 0.95, 1.1); s.w0 = U(g, 0.018, 0.025); s.taper = U(g, 0.3, 0.5); s.section = DIAMOND;
         s.tip = U(g, 0.1, 0.2);
         grip_len = U(g, 0.1, 0.13);
-        crossguard(g, U(g, 0.11, 0.16), 0, U(g, 0.004, 0.006), 8, U(g, 0.3, 0.6));
+        {
+            double half = U(g, 0.11, 0.16), r = U(g, 0.004, 0.006), s_curve = U(g, 0.3, 0.6);
+            crossguard(g, half, 0, r, 8, s_curve);
+        }
         if (chance(g, 0.5)) {   /* a cup over the hand, opening toward the tip */
             double R = U(g, 0.045, 0.06), d = U(g, 0.025, 0.04), e = 0.003;
-            const float p[] = { 0, 0, (float)(0.5 * R), (float)(0.08 * d), (float)(0.85 * R), (float)(0.35 * d),
-                                (float)R, (float)d, (float)(R - e), (float)d, (float)(0.85 * R - e), (float)(0.35 * d + e),
-                                (float)(0.5 * R), (float)(0.08 * d + e), 0, (float)e };
+            const double p[] = { 0, 0, (0.5 * R), (0.08 * d), (0.85 * R), (0.35 * d),
+                                R, d, (R - e), d, (0.85 * R - e), (0.35 * d + e),
+                                (0.5 * R), (0.08 * d + e), 0, e };
             lathe_at(g, p, 8, 24, mc_v3(0, 0.005, 0), mc_v3(0, 1, 0));
         } else {                /* a side ring */
             double R = U(g, 0.025, 0.035), r = 0.004;
-            const float p[] = { (float)(R - r), (float)-r, (float)(R + r), (float)-r, (float)(R + r), (float)r, (float)(R - r), (float)r };
+            const double p[] = { (R - r), -r, (R + r), -r,
+                                (R + r), r, (R - r), r };
             int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
             mc_lathe_loop(&g->b, p, 4, 20);
             orient(g, v0, f0, mc_v3(0, R * 0.8, 0), mc_v3(0, 0, 1));
         }
-        grip(g, grip_len, grip_r * 0.9, U(g, 0, 0.1), pick(g, 6) + 8, 0.05, 1);
-        pommel(g, chance(g, 0.5) ? 0 : 3, -grip_len, U(g, 0.016, 0.024));
+        {
+            double bulge = U(g, 0, 0.1);
+            grip(g, grip_len, grip_r * 0.9, bulge, pick(g, 6) + 8, 0.05, 1);
+            int kind = chance(g, 0.5) ? 0 : 3;
+            pommel(g, kind, -grip_len, U(g, 0.016, 0.024));
+        }
         break;
     case GLADIUS:
         s.len = U(g, 0.45, 0.6); s.w0 = U(g, 0.048, 0.062); s.taper = U(g, 0.8, 1.0); s.leaf = U(g, 0.08, 0.25);
         s.tip = U(g, 0.08, 0.14); s.tip_pow = U(g, 0.8, 1.1); s.section = pick(g, 2);
         grip_len = U(g, 0.085, 0.1);
-        ellipsoid(g, mc_v3(0, 0, 0), s.w0 * U(g, 1.1, 1.4), U(g, 0.012, 0.018), s.w0 * U(g, 0.5, 0.7), 16);
-        grip(g, grip_len, grip_r * 1.1, 0, 4, U(g, 0.1, 0.2), 0.85);
-        ellipsoid(g, mc_v3(0, -grip_len - 0.02, 0), U(g, 0.028, 0.038), 0.025, U(g, 0.02, 0.03), 16);
+        {
+            double gx = s.w0 * U(g, 1.1, 1.4), gy = U(g, 0.012, 0.018), gz = s.w0 * U(g, 0.5, 0.7);
+            ellipsoid(g, mc_v3(0, 0, 0), gx, gy, gz, 16);
+            grip(g, grip_len, grip_r * 1.1, 0, 4, U(g, 0.1, 0.2), 0.85);
+            double px = U(g, 0.028, 0.038), pz = U(g, 0.02, 0.03);
+            ellipsoid(g, mc_v3(0, -grip_len - 0.02, 0), px, 0.025, pz, 16);
+        }
         break;
     default: /* GREATSWORD */
         s.len = U(g, 1.05, 1.35); s.w0 = U(g, 0.05, 0.07); s.taper = U(g, 0.5, 0.75);
@@ -510,8 +549,11 @@ static void sword(gen *g)
             beam(g, mc_v3(x, y, 0), mc_v3(x + s.w0 * 0.35, y - 0.01, 0), 0.006, 0.004);
             beam(g, mc_v3(-x, y, 0), mc_v3(-x - s.w0 * 0.35, y - 0.01, 0), 0.006, 0.004);
         }
-        grip(g, grip_len, grip_r * 1.05, U(g, 0, 0.12), chance(g, 0.5) ? pick(g, 6) + 8 : 0, 0.05, U(g, 0.8, 1));
-        pommel(g, pick(g, 4), -grip_len, U(g, 0.022, 0.03));
+        double bulge = U(g, 0, 0.12), oval = U(g, 0.8, 1);
+        int ridges = chance(g, 0.5) ? pick(g, 6) + 8 : 0;
+        grip(g, grip_len, grip_r * 1.05, bulge, ridges, 0.05, oval);
+        int kind = pick(g, 4);
+        pommel(g, kind, -grip_len, U(g, 0.022, 0.03));
         break;
     }
     s.thick = s.w0 * (s.section == SINGLE ? U(g, 0.2, 0.26) : s.section == DIAMOND ? U(g, 0.2, 0.3) : U(g, 0.16, 0.22));
@@ -540,7 +582,7 @@ static void chair(gen *g)
             double a = 2 * MC_PI * i / legs + MC_PI / 2;
             mc_vec3 foot = mc_v3(R * cos(a), 0.05, R * sin(a));
             beam(g, mc_v3(0, 0.08, 0), foot, 0.02, 0.015);
-            ellipsoid(g, mc_add(foot, mc_v3(0, -0.025, 0)), 0.025, 0.025, 0.025, 10);   /* caster */
+            ellipsoid(g, mc_v3_add(foot, mc_v3(0, -0.025, 0)), 0.025, 0.025, 0.025, 10);   /* caster */
         }
         rod(g, mc_v3(0, 0.04, 0), mc_v3(0, col_top, 0), 0.03, 0.025, 16);
         box(g, mc_v3(0, col_top + 0.02, 0), 0.08, 0.025, 0.1);
@@ -551,7 +593,8 @@ static void chair(gen *g)
         beam(g, mc_v3(0, sh - st, hd * 0.6), mc_v3(0, sh - st, hd + 0.04), 0.03, 0.01);
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         beam(g, mc_v3(0, -st, 0.04), mc_v3(0, gap + 0.05, 0.04), 0.03, 0.01);
-        block(g, mc_v3(0, gap, 0), hw * U(g, 0.75, 0.95), 0.03, mc_v3(0, gap + ph, 0), hw * U(g, 0.6, 0.9), 0.025);
+        double bottom_w = hw * U(g, 0.75, 0.95), top_w = hw * U(g, 0.6, 0.9);
+        block(g, mc_v3(0, gap, 0), bottom_w, 0.03, mc_v3(0, gap + ph, 0), top_w, 0.025);
         if (chance(g, 0.3)) box(g, mc_v3(0, gap + ph + 0.09, 0), hw * 0.5, 0.06, 0.03);   /* headrest */
         lean_back(g, v0, f0, mc_v3(0, sh, hd), tilt);
         if (chance(g, 0.6)) {
@@ -645,11 +688,11 @@ static void chair(gen *g)
 static void turned(gen *g, double x, double z, double y0, double y1, double r, int beads)
 {
     enum { N = 17 };
-    float p[2 * N];
+    double p[2 * N];
     for (int i = 0; i < N; i++) {
         double u = (double)i / (N - 1);
-        p[2 * i] = (float)(r * (0.75 + 0.25 * u + (beads ? 0.35 * pow(fabs(sin(MC_PI * beads * u)), 6) : 0)));
-        p[2 * i + 1] = (float)(y0 + u * (y1 - y0));
+        p[2 * i] = (r * (0.75 + 0.25 * u + (beads ? 0.35 * pow(fabs(sin(MC_PI * beads * u)), 6) : 0)));
+        p[2 * i + 1] = (y0 + u * (y1 - y0));
     }
     lathe_at(g, p, N, 12, mc_v3(x, 0, z), mc_v3(0, 1, 0));
 }
@@ -753,7 +796,10 @@ static void table(gen *g)
         } else {
             box(g, mc_v3(hx - t, under / 2, 0), t, under / 2, hz - 0.01);
         }
-        if (chance(g, 0.6)) box(g, mc_v3(0, under - U(g, 0.15, 0.3), hz - 0.05), hx - 2 * t, U(g, 0.1, 0.15), t * 0.6);
+        if (chance(g, 0.6)) {   /* modesty panel */
+            double y = under - U(g, 0.15, 0.3), half_h = U(g, 0.1, 0.15);
+            box(g, mc_v3(0, y, hz - 0.05), hx - 2 * t, half_h, t * 0.6);
+        }
         break;
     }
     }
@@ -769,22 +815,22 @@ static void shade(gen *g, int kind, mc_vec3 c, mc_vec3 axis, double r_rim, doubl
 {
     double e = 0.004;
     if (kind == SHADE_GLOBE) {
-        mc_vec3 a = mc_normalize(axis);
-        ellipsoid(g, mc_add(c, mc_scale(a, r_rim)), r_rim, r_rim, r_rim, 16);
+        mc_vec3 a = mc_v3_normalize(axis);
+        ellipsoid(g, mc_v3_add(c, mc_v3_scale(a, r_rim)), r_rim, r_rim, r_rim, 16);
     } else if (kind == SHADE_DOME) {
         enum { N = 7 };
-        float p[4 * N];
+        double p[4 * N];
         /* inner surface from the top down to the rim, then the outer surface back up */
         for (int i = 0; i < N; i++) {
             double a = MC_PI / 2 * i / (N - 1);
-            p[2 * i] = i == 0 ? 0.0f : (float)((r_rim - e) * sin(a));
-            p[2 * i + 1] = (float)((h - e) * cos(a));
-            p[2 * (2 * N - 1 - i)] = i == 0 ? 0.0f : (float)(r_rim * sin(a));
-            p[2 * (2 * N - 1 - i) + 1] = (float)(h * cos(a));
+            p[2 * i] = i == 0 ? 0.0 : ((r_rim - e) * sin(a));
+            p[2 * i + 1] = ((h - e) * cos(a));
+            p[2 * (2 * N - 1 - i)] = i == 0 ? 0.0 : (r_rim * sin(a));
+            p[2 * (2 * N - 1 - i) + 1] = (h * cos(a));
         }
         lathe_at(g, p, 2 * N, 24, c, axis);
     } else {
-        const float p[] = { (float)(r_rim - e), 0, (float)r_rim, 0, (float)r_top, (float)h, (float)(r_top - e), (float)h };
+        const double p[] = { (r_rim - e), 0, r_rim, 0, r_top, h, (r_top - e), h };
         int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
         mc_lathe_loop(&g->b, p, 4, 32);
         orient(g, v0, f0, c, axis);
@@ -803,14 +849,15 @@ static void lamp(gen *g)
         if (chance(g, 0.6)) {   /* a vase-like base */
             double bulge = U(g, 0.1, 0.5), neck = U(g, 0.2, 0.4);
             enum { N = 12 };
-            float p[2 * N + 4];
+            double p[2 * N + 4];
             p[0] = 0, p[1] = 0;
             for (int i = 0; i < N; i++) {
                 double u = (double)i / (N - 1);
-                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * sin(MC_PI * (0.25 + 0.65 * u)) * (1 + bulge * u * (1 - u))));
-                p[2 * i + 3] = (float)(hb * u);
+                double belly = sin(MC_PI * (0.25 + 0.65 * u)) * (1 + bulge * u * (1 - u));
+                p[2 * i + 2] = (rb * (neck + (1 - neck) * belly));
+                p[2 * i + 3] = (hb * u);
             }
-            p[2 * N + 2] = 0, p[2 * N + 3] = (float)hb;
+            p[2 * N + 2] = 0, p[2 * N + 3] = hb;
             lathe_at(g, p, N + 2, 20, mc_v3(0, 0, 0), up);
         } else {
             disc(g, mc_v3(0, 0.015, 0), up, rb * 1.2, 0.015, 1);
@@ -819,7 +866,9 @@ static void lamp(gen *g)
         rod(g, mc_v3(0, hb * 0.9, 0), mc_v3(0, top + 0.03, 0), 0.008, 0.008, 10);
         ellipsoid(g, mc_v3(0, top + 0.03, 0), 0.03, 0.045, 0.03, 12);   /* bulb */
         double r_rim = U(g, 0.14, 0.24);
-        shade(g, pick(g, 2), mc_v3(0, top - 0.02, 0), up, r_rim, r_rim * U(g, 0.55, 1), U(g, 0.15, 0.25));
+        int kind = pick(g, 2);
+        double r_top = r_rim * U(g, 0.55, 1), h = U(g, 0.15, 0.25);
+        shade(g, kind, mc_v3(0, top - 0.02, 0), up, r_rim, r_top, h);
         break;
     }
     case FLOOR: {
@@ -827,8 +876,12 @@ static void lamp(gen *g)
         disc(g, mc_v3(0, 0.02, 0), up, U(g, 0.13, 0.2), 0.02, 1);
         rod(g, mc_v3(0, 0.02, 0), mc_v3(0, hp, 0), 0.012, 0.012, 12);
         double r = U(g, 0.15, 0.25);
-        if (chance(g, 0.5)) shade(g, SHADE_CONE, mc_v3(0, hp - 0.02, 0), up, r * 0.3, r, r * U(g, 0.5, 0.9));   /* uplighter */
-        else shade(g, SHADE_DRUM, mc_v3(0, hp - 0.2, 0), up, r, r * U(g, 0.7, 1), U(g, 0.22, 0.32));
+        if (chance(g, 0.5))   /* an uplighter */
+            shade(g, SHADE_CONE, mc_v3(0, hp - 0.02, 0), up, r * 0.3, r, r * U(g, 0.5, 0.9));
+        else {
+            double r_top = r * U(g, 0.7, 1), h = U(g, 0.22, 0.32);
+            shade(g, SHADE_DRUM, mc_v3(0, hp - 0.2, 0), up, r, r_top, h);
+        }
         if (chance(g, 0.3)) {   /* a reading arm */
             double y = hp * U(g, 0.55, 0.7);
             mc_vec3 end = mc_v3(0.25, y + 0.15, 0);
@@ -838,23 +891,24 @@ static void lamp(gen *g)
         break;
     }
     case DESK_ARM: {
-        double rb = U(g, 0.07, 0.1), a1 = rad(U(g, 50, 80)), a2 = rad(U(g, -35, 15)), l1 = U(g, 0.28, 0.42), l2 = U(g, 0.28, 0.4);
+        double rb = U(g, 0.07, 0.1), a1 = rad(U(g, 50, 80)), a2 = rad(U(g, -35, 15));
+        double l1 = U(g, 0.28, 0.42), l2 = U(g, 0.28, 0.4);
         if (chance(g, 0.5)) disc(g, mc_v3(0, 0.015, 0), up, rb, 0.015, 1);
         else box(g, mc_v3(0, 0.02, 0), rb, 0.02, rb);
-        mc_vec3 j0 = mc_v3(0, 0.05, rb * 0.3), j1 = mc_add(j0, mc_v3(0, l1 * sin(a1), -l1 * cos(a1)));
-        mc_vec3 j2 = mc_add(j1, mc_v3(0, l2 * sin(a2), -l2 * cos(a2)));
+        mc_vec3 j0 = mc_v3(0, 0.05, rb * 0.3), j1 = mc_v3_add(j0, mc_v3(0, l1 * sin(a1), -l1 * cos(a1)));
+        mc_vec3 j2 = mc_v3_add(j1, mc_v3(0, l2 * sin(a2), -l2 * cos(a2)));
         box(g, mc_v3(0, 0.05, rb * 0.3), 0.02, 0.03, 0.02);
         int twin = chance(g, 0.5);
         for (int s = twin ? -1 : 0; s <= (twin ? 1 : 0); s += 2) {
             mc_vec3 o = mc_v3(s * 0.012, 0, 0);
-            rod(g, mc_add(j0, o), mc_add(j1, o), 0.006, 0.006, 8);
-            rod(g, mc_add(j1, o), mc_add(j2, o), 0.006, 0.006, 8);
+            rod(g, mc_v3_add(j0, o), mc_v3_add(j1, o), 0.006, 0.006, 8);
+            rod(g, mc_v3_add(j1, o), mc_v3_add(j2, o), 0.006, 0.006, 8);
         }
         ellipsoid(g, j1, 0.018, 0.018, 0.018, 10);
         ellipsoid(g, j2, 0.016, 0.016, 0.016, 10);
         double hr = U(g, 0.06, 0.1);
-        mc_vec3 dir = mc_normalize(mc_v3(0, -1, -U(g, 0.2, 0.8)));
-        shade(g, chance(g, 0.5) ? SHADE_DOME : SHADE_CONE, mc_add(j2, mc_scale(dir, hr * 1.2)), mc_scale(dir, -1),
+        mc_vec3 dir = mc_v3_normalize(mc_v3(0, -1, -U(g, 0.2, 0.8)));
+        shade(g, chance(g, 0.5) ? SHADE_DOME : SHADE_CONE, mc_v3_add(j2, mc_v3_scale(dir, hr * 1.2)), mc_v3_scale(dir, -1),
               hr, hr * 0.35, hr * 1.1);
         break;
     }
@@ -876,16 +930,16 @@ static void lamp(gen *g)
         double H = U(g, 1.5, 1.9), reach = U(g, 0.8, 1.3);
         box(g, mc_v3(0, 0.03, 0), 0.15, 0.03, 0.15);
         mc_vec3 path[N];
-        float r[N];
+        double r[N];
         for (int i = 0; i < N; i++) {   /* up, then over in a quarter ellipse, ending a little downward */
             double a = 1.15 * MC_PI / 2 * i / (N - 1);
             path[i] = mc_v3(reach * (1 - cos(a)), 0.05 + H * sin(a), 0);
-            r[i] = 0.011f;
+            r[i] = 0.011;
         }
         mc_tube(&g->b, path, r, N, 10);
         mc_vec3 end = path[N - 1];
         double rs = U(g, 0.15, 0.25);
-        shade(g, SHADE_DOME, mc_add(end, mc_v3(0.03, -rs * 0.6, 0)), up, rs, 0, rs * U(g, 0.5, 0.8));
+        shade(g, SHADE_DOME, mc_v3_add(end, mc_v3(0.03, -rs * 0.6, 0)), up, rs, 0, rs * U(g, 0.5, 0.8));
         break;
     }
     default: { /* PENDANT hanging from a ceiling canopy */
@@ -922,16 +976,16 @@ static void mug(gen *g)
         }
     }
     /* Profile: bottom centre, out along the base, up the outside, over the rim, down the inside. */
-    float p[2 * (2 * N + 3)];
+    double p[2 * (2 * N + 3)];
     int n = 0;
     p[n++] = 0, p[n++] = 0;
-    p[n++] = (float)(ro[0] * 0.93), p[n++] = 0;
-    for (int i = 0; i < N; i++) p[n++] = (float)ro[i], p[n++] = (float)(i == 0 ? 0.004 : H * i / (N - 1));
+    p[n++] = (ro[0] * 0.93), p[n++] = 0;
+    for (int i = 0; i < N; i++) p[n++] = ro[i], p[n++] = (i == 0 ? 0.004 : H * i / (N - 1));
     for (int i = N - 1; i >= 0; i--) {
         double y = tb + (H - tb) * i / (N - 1);
-        p[n++] = (float)(ro[i] - t), p[n++] = (float)y;
+        p[n++] = (ro[i] - t), p[n++] = y;
     }
-    p[n++] = 0, p[n++] = (float)tb;
+    p[n++] = 0, p[n++] = tb;
     mc_lathe(&g->b, p, n / 2, 32);
 
     /* The handle: a tube from near the top to near the bottom of the +x side. */
@@ -941,7 +995,7 @@ static void mug(gen *g)
     double x0 = R * (style == TAPERED ? 1 : 0.95) - t, yc = (y0 + y1) / 2, b = (y1 - y0) / 2;
     enum { M = 17 };
     mc_vec3 path[M];
-    float radius[M];
+    double radius[M];
     for (int i = 0; i < M; i++) {
         double a = MC_PI / 2 - MC_PI * i / (M - 1), c = cos(a), s = sin(a), x, y;
         if (kind == D_HANDLE) x = reach * sqrt(c), y = b * copysign(sqrt(fabs(s)), s);
@@ -950,11 +1004,11 @@ static void mug(gen *g)
         /* attach into the wall, which leans for tapered and tankard bodies */
         double wall = ro[(int)((yc + y) / H * (N - 1) + 0.5)] - t;
         path[i] = mc_v3(fmax(x0, wall) + x - t, yc + y, 0);
-        radius[i] = (float)rh;
+        radius[i] = rh;
     }
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_tube(&g->b, path, radius, M, 10);
-    mc_place(&g->b, v0, f0, (mc_frame){ { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1.6f } });   /* flat strap */
+    mc_place(&g->b, v0, f0, (mc_frame){ { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1.6 } });   /* flat strap */
     if (chance(g, 0.1)) mc_mirror_x(&g->b, v0, f0);   /* a two-handled cup */
 }
 
@@ -964,8 +1018,9 @@ static double ramp(double t, double a, double b) { return smooth((t - a) / (b - 
 
 static void wheel(gen *g, mc_vec3 c, double r, double w)
 {
-    const float tyre[] = { (float)(0.62 * r), (float)(-w / 2), (float)(0.9 * r), (float)(-w / 2), (float)r, (float)(-w * 0.3),
-                           (float)r, (float)(w * 0.3), (float)(0.9 * r), (float)(w / 2), (float)(0.62 * r), (float)(w / 2) };
+    const double tyre[] = { (0.62 * r), (-w / 2), (0.9 * r), (-w / 2),
+                           r, (-w * 0.3), r, (w * 0.3),
+                           (0.9 * r), (w / 2), (0.62 * r), (w / 2) };
     int v0 = g->b.m.nverts, f0 = g->b.m.nfaces;
     mc_lathe_loop(&g->b, tyre, 6, 24);
     orient(g, v0, f0, c, mc_v3(c.x > 0 ? 1 : -1, 0, 0));
@@ -976,24 +1031,28 @@ static void car(gen *g)
 {
     enum { SEDAN, HATCH, SUV, PICKUP, SPORTS, VAN };
     int style = pick(g, 6);
-    /* Length, width, wheel radius, ground clearance, heights of nose, beltline and roof, and where along the
-     * car (0 front, 1 rear) the windscreen starts (ta), the roof starts (tb) and ends (tc), the rear glass
-     * ends (td). */
-    double L, W, rw, clear, nose, belt, roof, ta, tb, tc, td;
-    switch (style) {
-    case SEDAN:  L = U(g, 4.3, 5.0); W = U(g, 1.75, 1.9); rw = U(g, 0.31, 0.34); clear = 0.15; nose = U(g, 0.65, 0.75);
-                 belt = U(g, 0.88, 0.98); roof = U(g, 1.38, 1.48); ta = U(g, 0.3, 0.35); tb = U(g, 0.43, 0.48); tc = U(g, 0.66, 0.72); td = U(g, 0.79, 0.84); break;
-    case HATCH:  L = U(g, 3.7, 4.3); W = U(g, 1.68, 1.8); rw = U(g, 0.3, 0.32); clear = 0.15; nose = U(g, 0.65, 0.75);
-                 belt = U(g, 0.88, 0.98); roof = U(g, 1.42, 1.52); ta = U(g, 0.27, 0.32); tb = U(g, 0.42, 0.46); tc = U(g, 0.8, 0.86); td = U(g, 0.95, 0.98); break;
-    case SUV:    L = U(g, 4.4, 4.9); W = U(g, 1.85, 1.95); rw = U(g, 0.36, 0.4); clear = U(g, 0.2, 0.25); nose = U(g, 0.85, 0.95);
-                 belt = U(g, 1.05, 1.15); roof = U(g, 1.68, 1.8); ta = U(g, 0.26, 0.3); tb = U(g, 0.37, 0.4); tc = U(g, 0.88, 0.92); td = U(g, 0.97, 0.99); break;
-    case PICKUP: L = U(g, 5.0, 5.6); W = U(g, 1.85, 2.0); rw = U(g, 0.37, 0.4); clear = 0.23; nose = U(g, 0.95, 1.05);
-                 belt = U(g, 1.08, 1.15); roof = U(g, 1.78, 1.88); ta = U(g, 0.24, 0.27); tb = U(g, 0.32, 0.35); tc = U(g, 0.5, 0.56); td = tc + 0.03; break;
-    case SPORTS: L = U(g, 4.2, 4.6); W = U(g, 1.85, 1.95); rw = U(g, 0.32, 0.35); clear = 0.1; nose = U(g, 0.5, 0.58);
-                 belt = U(g, 0.72, 0.8); roof = U(g, 1.15, 1.25); ta = U(g, 0.36, 0.4); tb = U(g, 0.5, 0.54); tc = U(g, 0.58, 0.64); td = U(g, 0.86, 0.92); break;
-    default:     L = U(g, 4.8, 5.4); W = U(g, 1.9, 2.0); rw = U(g, 0.33, 0.36); clear = 0.17; nose = U(g, 0.85, 0.95);
-                 belt = U(g, 1.0, 1.1); roof = U(g, 1.95, 2.1); ta = U(g, 0.1, 0.14); tb = U(g, 0.2, 0.24); tc = U(g, 0.96, 0.97); td = 0.99; break;
-    }
+    /* Ranges per style of: length, width, wheel radius, ground clearance, heights of nose, beltline and
+     * roof, and where along the car (0 front, 1 rear) the windscreen starts, the roof starts and ends,
+     * and the rear glass ends. */
+    static const float ranges[6][11][2] = {
+        /*          L           W            wheel         clearance     nose         belt         roof */
+        /* SEDAN  */ { { 4.3, 5.0 }, { 1.75, 1.9 }, { 0.31, 0.34 }, { 0.14, 0.16 }, { 0.65, 0.75 },
+                       { 0.88, 0.98 }, { 1.38, 1.48 }, { 0.3, 0.35 }, { 0.43, 0.48 }, { 0.66, 0.72 }, { 0.79, 0.84 } },
+        /* HATCH  */ { { 3.7, 4.3 }, { 1.68, 1.8 }, { 0.3, 0.32 }, { 0.14, 0.16 }, { 0.65, 0.75 },
+                       { 0.88, 0.98 }, { 1.42, 1.52 }, { 0.27, 0.32 }, { 0.42, 0.46 }, { 0.8, 0.86 }, { 0.95, 0.98 } },
+        /* SUV    */ { { 4.4, 4.9 }, { 1.85, 1.95 }, { 0.36, 0.4 }, { 0.2, 0.25 }, { 0.85, 0.95 },
+                       { 1.05, 1.15 }, { 1.68, 1.8 }, { 0.26, 0.3 }, { 0.37, 0.4 }, { 0.88, 0.92 }, { 0.97, 0.99 } },
+        /* PICKUP */ { { 5.0, 5.6 }, { 1.85, 2.0 }, { 0.37, 0.4 }, { 0.22, 0.24 }, { 0.95, 1.05 },
+                       { 1.08, 1.15 }, { 1.78, 1.88 }, { 0.24, 0.27 }, { 0.32, 0.35 }, { 0.5, 0.56 }, { 0.53, 0.59 } },
+        /* SPORTS */ { { 4.2, 4.6 }, { 1.85, 1.95 }, { 0.32, 0.35 }, { 0.09, 0.11 }, { 0.5, 0.58 },
+                       { 0.72, 0.8 }, { 1.15, 1.25 }, { 0.36, 0.4 }, { 0.5, 0.54 }, { 0.58, 0.64 }, { 0.86, 0.92 } },
+        /* VAN    */ { { 4.8, 5.4 }, { 1.9, 2.0 }, { 0.33, 0.36 }, { 0.16, 0.18 }, { 0.85, 0.95 },
+                       { 1.0, 1.1 }, { 1.95, 2.1 }, { 0.1, 0.14 }, { 0.2, 0.24 }, { 0.96, 0.97 }, { 0.985, 0.99 } },
+    };
+    double v[11];
+    for (int k = 0; k < 11; k++) v[k] = U(g, ranges[style][k][0], ranges[style][k][1]);
+    double L = v[0], W = v[1], rw = v[2], clear = v[3], nose = v[4], belt = v[5], roof = v[6];
+    double ta = v[7], tb = v[8], tc = v[9], td = fmax(v[10], tc + 0.02);
     double deck = style == SEDAN || style == SPORTS ? belt - U(g, 0, 0.05) : belt;
     double bed = style == PICKUP ? td + 0.02 : 2;   /* where a pickup's load bed starts */
 
@@ -1031,7 +1090,8 @@ static void car(gen *g)
     for (int s = 0; s < NC; s++) {
         double t = ta + (td - ta) * s / (NC - 1), z = -L / 2 + t * L;
         double rise = fmin(ramp(t, ta, tb), 1 - ramp(t, tc, td));
-        double top = belt + 0.03 + (roof - belt - 0.03) * sqrt(rise), bottom = belt - 0.1, hh = (top - bottom) / 2, yc = (top + bottom) / 2;
+        double top = belt + 0.03 + (roof - belt - 0.03) * sqrt(rise), bottom = belt - 0.1;
+        double hh = (top - bottom) / 2, yc = (top + bottom) / 2;
         double hw = W / 2 * 0.93;
         for (int i = 0; i < K; i++) {
             double a = 2 * MC_PI * i / K, c = cos(a), sn = sin(a);

@@ -1,6 +1,8 @@
 /* Procedural shapes: an unlimited, license-free stand-in for ShapeNet. Each category mixes discrete
- * styles with continuous proportions, so shape i of a category differs from shape j; the same
- * (category, index, seed) gives the same mesh on any machine (all choices come from mc_rng).
+ * styles with continuous proportions, so shape i of a category differs from shape j. The same
+ * (category, index, seed) gives the same mesh everywhere: every draw comes from the portable mc_rng in a
+ * fixed order, and geometry is done in double without fused multiply-adds (gcc and clang, -O0 to -O3,
+ * give identical bits; only another libm could move a last bit).
  * Convention: Y is up; vehicles (plane, car) face -Z (nose/front toward -Z); swords lie along +Y with the
  * tip up; chairs face -Z (backrest toward +Z). Sizes are roughly real-world metres. */
 #ifndef MACHE_PROCEDURAL_H

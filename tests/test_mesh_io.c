@@ -3,6 +3,7 @@
 #include "tests/harness.h"
 #include "data/mesh.h"
 #include <dirent.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,8 +61,9 @@ static const int cube_f[36] = { 0,2,1, 0,3,2, 4,5,6, 4,6,7, 0,1,5, 0,5,4, 1,2,6,
 static void test_round_trip(void)
 {
     mc_mesh cube = { (float *)cube_v, (int *)cube_f, 8, 12 };
-    float odd[6] = { 0.1f, -1e-7f, 3.4e38f, 1.0f / 3, -0.0f, 12345.678f };
-    mc_mesh cloud = { odd, NULL, 2, 0 };
+    /* Values that must survive printing: the largest floats, a denormal, -0 (a fuzzer found the first). */
+    float odd[12] = { 0.1f, -1e-7f, 3.4e38f, 1.0f / 3, -0.0f, 12345.678f, FLT_MAX, -FLT_MAX, 1e-45f, -FLT_MIN, 0, 7 };
+    mc_mesh cloud = { odd, NULL, 4, 0 };
     const char *names[] = { "rt.obj", "rt.ply", "RT.OBJ", "rt.PLY" };
     for (int i = 0; i < 4; i++) {
         const mc_mesh *src = i < 2 ? &cube : &cloud;
@@ -125,6 +127,8 @@ static void test_obj(void)
     expect_err("nan.obj", "v 0 0 0\nv nan 0 0\nv 0 1 0\nf 1 2 3\n", "nan.obj:2: vertex coordinate 'nan' is not a finite");
     expect_err("inf.obj", "v 0 0 0\nv 1 0 0\nv 0 -inf 0\n", "inf.obj:3: vertex coordinate '-inf'");
     expect_err("huge.obj", "v 0 0 0\nv 1e39 0 0\n", "huge.obj:2: vertex coordinate '1e39'");
+    expect_err("huge2.obj", "v 0 0 0\nv 3.4028236e38 0 0\n", "huge2.obj:2: vertex coordinate '3.4028236e38'");
+    expect_ok("largest.obj", "v 3.40282347e+38 -3.40282356e38 0\n", 1, 0);   /* both round to FLT_MAX */
     expect_err("short.obj", "v 0 0 0\nv 1 0\n", "short.obj:2: a vertex needs three numbers");
     expect_err("empty.obj", "", "empty.obj: file is empty");
     expect_err("blank.obj", "\n\n# nothing\n", "blank.obj: no vertices");

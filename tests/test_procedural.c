@@ -117,28 +117,35 @@ static void test_deterministic(void)
         mc_mesh_free(&b);
         mc_mesh_free(&d);
     }
-    /* Styles and part counts come from integer draws only, so these counts hold on every machine. */
-    const struct { const char *name; int index, nverts, nfaces; } golden[] = {
-        { "plane", 0, 770, 1512 },
-        { "plane", 1, 832, 1620 },
-        { "sword", 0, 882, 1748 },
-        { "sword", 1, 1056, 2096 },
-        { "chair", 0, 152, 264 },
-        { "chair", 1, 160, 244 },
-        { "table", 0, 872, 1704 },
-        { "table", 1, 152, 264 },
-        { "lamp", 0, 252, 496 },
-        { "lamp", 1, 486, 944 },
-        { "mug", 0, 846, 1684 },
-        { "mug", 1, 846, 1684 },
-        { "car", 0, 2828, 5624 },
-        { "car", 1, 2828, 5624 },
+    /* Fixed shapes: their structure (counts) and proportions (bounding box) must not drift. Every draw
+     * is in a fixed order and geometry is computed in double without fused multiply-adds, so gcc and clang
+     * at -O0..-O3 give identical bits; the box is compared to 1e-5 to allow another libm's last bit. */
+    const struct { const char *name; int index, nverts, nfaces; float lo[3], hi[3]; } golden[] = {
+        { "plane", 0, 770, 1512, { -1.004225, -0.049635, -0.500000 }, { 1.004225, 0.130604, 0.523249 } },
+        { "plane", 1, 824, 1608, { -0.539642, -0.177220, -0.558685 }, { 0.539642, 0.200309, 0.500000 } },
+        { "sword", 0, 934, 1852, { -0.099667, -0.149308, -0.021360 }, { 0.099667, 0.716298, 0.021360 } },
+        { "sword", 1, 1032, 2048, { -0.119881, -0.149033, -0.016292 }, { 0.119881, 1.025163, 0.016292 } },
+        { "chair", 0, 152, 264, { -0.258103, 0.000000, -0.216008 }, { 0.258103, 0.777104, 0.242606 } },
+        { "chair", 1, 160, 244, { -0.268403, 0.000000, -0.224001 }, { 0.268403, 0.915939, 0.245719 } },
+        { "table", 0, 872, 1704, { -0.660831, 0.000000, -0.319088 }, { 0.660831, 0.458360, 0.319088 } },
+        { "table", 1, 152, 264, { -0.571592, 0.000000, -0.371121 }, { 0.571592, 0.387605, 0.371121 } },
+        { "lamp", 0, 252, 496, { -0.248396, 0.000000, -0.248396 }, { 0.248396, 1.571653, 0.248396 } },
+        { "lamp", 1, 486, 944, { -0.078883, 0.000000, -0.681372 }, { 0.078883, 0.471774, 0.078883 } },
+        { "mug", 0, 846, 1684, { -0.040889, 0.000000, -0.040889 }, { 0.070676, 0.104015, 0.040889 } },
+        { "mug", 1, 846, 1684, { -0.047159, 0.000000, -0.047159 }, { 0.062009, 0.109853, 0.047159 } },
+        { "car", 0, 2828, 5624, { -1.106129, -0.000000, -2.247650 }, { 1.106129, 1.396954, 2.247650 } },
+        { "car", 1, 2828, 5624, { -1.133150, 0.000000, -2.406490 }, { 1.133150, 1.767435, 2.406490 } },
     };
     for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
         mc_mesh m;
+        float lo[3], hi[3];
         mc_procedural(golden[i].name, golden[i].index, 0, &m, err);
-        CHECK(m.nverts == golden[i].nverts && m.nfaces == golden[i].nfaces, "%s %d: %d vertices %d faces, expected %d %d",
-              golden[i].name, golden[i].index, m.nverts, m.nfaces, golden[i].nverts, golden[i].nfaces);
+        mc_mesh_bounds(&m, lo, hi);
+        int same_box = 1;
+        for (int k = 0; k < 3; k++) same_box &= fabsf(lo[k] - golden[i].lo[k]) < 1e-5f && fabsf(hi[k] - golden[i].hi[k]) < 1e-5f;
+        CHECK(m.nverts == golden[i].nverts && m.nfaces == golden[i].nfaces && same_box,
+              "%s %d: %d vertices %d faces, box (%f %f %f)..(%f %f %f): not the shape it was",
+              golden[i].name, golden[i].index, m.nverts, m.nfaces, lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]);
         mc_mesh_free(&m);
     }
 }

@@ -46,10 +46,14 @@ int cmd_data(int argc, char **argv)
     int all = !strcmp(category, "all"), found = all;
     for (int c = 0; c < MC_PROCEDURAL_NCATEGORIES; c++) found |= !strcmp(category, mc_procedural_categories[c]);
     if (!found) {
-        fprintf(stderr, "mache data: unknown category '%s' (try plane, sword, chair, table, lamp, mug, car or all)\n", category);
+        fprintf(stderr, "mache data: unknown category '%s' (try plane, sword, chair, table, lamp, mug, car or all)\n",
+                category);
         return 1;
     }
-    if (make_dirs(out)) { fprintf(stderr, "mache data: cannot create directory '%s' (%s)\n", out, strerror(errno)); return 1; }
+    if (make_dirs(out)) {
+        fprintf(stderr, "mache data: cannot create directory '%s' (%s)\n", out, strerror(errno));
+        return 1;
+    }
     int written = 0;
     for (int c = 0; c < MC_PROCEDURAL_NCATEGORIES; c++) {
         const char *name = mc_procedural_categories[c];
