@@ -6,7 +6,8 @@
 /* C (M x N) = alpha * op(A) * op(B) + beta * C
  *   op(A) is M x K: A is M x K (lda >= K), or with trans_a A is K x M (lda >= M)
  *   op(B) is K x N: B is K x N (ldb >= N), or with trans_b B is N x K (ldb >= K)
- * beta == 0 overwrites C without reading it (NaNs in C do not propagate). Parallel over cores. */
+ * beta == 0 overwrites C without reading it (NaNs in C do not propagate). Parallel over cores; safe to
+ * call from several threads at once, and inside an OpenMP parallel region it stays on the calling thread. */
 void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc);

@@ -93,15 +93,90 @@ TARGET static void kernel(int kc, const float *a, long a_rs, long a_ks, const fl
 #define PACK_TARGET TARGET
 #include "tensor/gemm_pack.h"
 
+/* In-register transpose of an 8 x 8 block: r[i] holds row i on entry and column i on return
+ * (pairs interleave, then quads, then the 128-bit halves swap). */
+TARGET __attribute__((always_inline)) static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; p++) {
+        t[2 * p] = _mm256_unpacklo_ps(r[2 * p], r[2 * p + 1]);
+        t[2 * p + 1] = _mm256_unpackhi_ps(r[2 * p], r[2 * p + 1]);
+    }
+    /* u[4q+s], 128-bit half L: rows 4q..4q+3 at column 4L+s */
+#pragma GCC unroll 2
+    for (int q = 0; q < 2; q++) {
+        u[4 * q + 0] = _mm256_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * q + 1] = _mm256_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[4 * q + 2] = _mm256_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[4 * q + 3] = _mm256_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; s++) {
+        r[s] = _mm256_permute2f128_ps(u[s], u[4 + s], 0x20);
+        r[4 + s] = _mm256_permute2f128_ps(u[s], u[4 + s], 0x31);
+    }
+}
+
+/* Up to 8 rows (zero past `rows`) of the first kn of 8 floats at src + i*ld, transposed into r[k]. */
+TARGET __attribute__((always_inline)) static inline void
+load_transpose(__m256 r[8], const float *src, size_t ld, int rows, int kn)
+{
+    __m256i km = lane_mask(kn);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+        r[i] = i < rows ? _mm256_maskload_ps(src + i * ld, km) : _mm256_setzero_ps();
+    transpose8(r);
+}
+
+/* op(A)(i,k) = A[i][k]: 6 rows at a time, 8 columns of k per transpose */
+TARGET static void pack_a_rows(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    const __m256i six = lane_mask(MR);
+    for (int t = 0; t < mc; t += MR, dst += (size_t)MR * kc) {
+        int rows = mc - t < MR ? mc - t : MR;
+        const float *src = A + (size_t)(i0 + t) * lda + p0;
+        for (int k = 0; k < kc; k += 8) {
+            int kn = kc - k < 8 ? kc - k : 8;
+            __m256 r[8];
+            load_transpose(r, src + k, (size_t)lda, rows, kn);
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                if (j < kn) _mm256_maskstore_ps(dst + (size_t)(k + j) * MR, six, r[j]);
+        }
+    }
+}
+
+/* op(B)(k,j) = B[j][k]: two transposes of 8 rows of B fill one 16-wide panel */
+TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    for (int t = 0; t < nc; t += NR, dst += (size_t)NR * kc) {
+        int cols = nc - t < NR ? nc - t : NR;
+        const float *src = B + (size_t)(j0 + t) * ldb + p0;
+        for (int h = 0; h < 2; h++) {
+            int rows = cols - 8 * h;
+            if (rows > 8) rows = 8;
+            for (int k = 0; k < kc; k += 8) {
+                int kn = kc - k < 8 ? kc - k : 8;
+                __m256 r[8];
+                load_transpose(r, src + (size_t)8 * h * ldb + k, (size_t)ldb, rows, kn);
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++)
+                    if (j < kn) _mm256_store_ps(dst + (size_t)(k + j) * NR + 8 * h, r[j]);
+            }
+        }
+    }
+}
+
 TARGET static void pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
 {
     if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
-    else pack_a_rows_plain(A, lda, i0, p0, mc, kc, dst);
+    else pack_a_rows(A, lda, i0, p0, mc, kc, dst);
 }
 
 TARGET static void pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
 {
-    if (trans_b) pack_b_cols_plain(B, ldb, p0, j0, kc, nc, dst);
+    if (trans_b) pack_b_cols(B, ldb, p0, j0, kc, nc, dst);
     else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
 }
 

@@ -8,6 +8,7 @@
  * source so the reads are long and sequential; the "transpose" cases read each source row along k.
  * A kernel file may replace the transpose cases with its own (pack_a_rows, pack_b_rows). */
 #include <stddef.h>
+#include <string.h>
 
 /* op(A)(i,k) = A[k][i] */
 PACK_TARGET static void pack_a_cols(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
@@ -17,7 +18,7 @@ PACK_TARGET static void pack_a_cols(const float *A, int lda, int i0, int p0, int
         const float *src = A + (size_t)(p0 + k) * lda + i0;
         float *d = dst + (size_t)k * MR;
         for (int t = 0; t < full; t++, src += MR, d += (size_t)MR * kc)
-            for (int r = 0; r < MR; r++) d[r] = src[r];
+            memcpy(d, src, sizeof(float) * MR);      /* a fixed size: the compiler inlines vector moves */
         if (rest) {
             for (int r = 0; r < rest; r++) d[r] = src[r];
             for (int r = rest; r < MR; r++) d[r] = 0;
@@ -33,7 +34,7 @@ PACK_TARGET static void pack_b_rows_copy(const float *B, int ldb, int p0, int j0
         const float *src = B + (size_t)(p0 + k) * ldb + j0;
         float *d = dst + (size_t)k * NR;
         for (int t = 0; t < full; t++, src += NR, d += (size_t)NR * kc)
-            for (int j = 0; j < NR; j++) d[j] = src[j];
+            memcpy(d, src, sizeof(float) * NR);
         if (rest) {
             for (int j = 0; j < rest; j++) d[j] = src[j];
             for (int j = rest; j < NR; j++) d[j] = 0;

@@ -2,6 +2,9 @@
 # `make bench`: the model's hot paths, timed by `mache bench`, one table row each.
 #   sh examples/bench/run.sh BUILD_DIR
 # More benchmarks append their rows below: add a function like gemm_row and call it.
+# Each row is a median over repeated calls. On a machine shared with other jobs, OpenMP's default
+# spin-waiting makes the two-thread medians jump by whole scheduler ticks (4 ms); run with
+# OMP_WAIT_POLICY=passive there, or OMP_NUM_THREADS=1 for one core's figures.
 build=${1:-build}
 mache="$build/mache"
 [ -x "$mache" ] || { echo "run.sh: $mache not found (run make first)" >&2; exit 1; }
@@ -29,6 +32,7 @@ linear_rows() {
     gemm_row "$l_name dW" "$l_out" "$l_m" "$l_in" --trans-a
 }
 
+echo "threads: OMP_NUM_THREADS=${OMP_NUM_THREADS:-all} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}"
 printf '%-30s %-3s %6s %6s %6s %-9s %10s %9s\n' "gemm (model shapes)" "op" "M" "K" "N" "kernel" "median_ms" "GFLOP/s"
 # encoder, per point: batch 8 x 2500 points
 linear_rows "encoder 3->64 (B=8)" 20000 3 64
