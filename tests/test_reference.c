@@ -54,6 +54,16 @@ static const fixture_tensor *get(const fixture *fx, const char *name)
     return NULL;
 }
 
+/* Every named tensor is present (space-separated names); a missing one fails the file, not the program. */
+static int require(const char *file, const fixture *fx, const char *names)
+{
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", names);
+    for (char *name = strtok_r(buf, " ", &save); name; name = strtok_r(NULL, " ", &save))
+        if (!get(fx, name)) { CHECK(0, "%s: the fixture has no tensor '%s' (malformed file?)", file, name); return 0; }
+    return 1;
+}
+
 /* A step tensor holding fixture values; leaf = 1 makes it collect a gradient. */
 static mc_tensor *tensor_of(const fixture *fx, const char *name, int leaf)
 {
@@ -88,7 +98,12 @@ static void compare(const char *file, const fixture *fx, const char *name, const
 /* loss = sum(y * gy): the reference's backward seed */
 static mc_tensor *weighted_sum(mc_tensor *y, const fixture *fx, const char *gy)
 {
-    return mc_sum(mc_mul(y, mc_reshape(tensor_of(fx, gy, 0), y->ndim, y->shape)));
+    mc_tensor *w = tensor_of(fx, gy, 0);
+    if (w->size != y->size) {     /* a malformed fixture: fail it, keep going */
+        CHECK(0, "fixture tensor '%s' has %lld values, the output has %lld", gy, (long long)w->size, (long long)y->size);
+        return mc_sum(y);
+    }
+    return mc_sum(mc_mul(y, mc_reshape(w, y->ndim, y->shape)));
 }
 
 static double comment_number(const char *comment, const char *key, double fallback)
@@ -104,6 +119,7 @@ static void check_file(const char *path, const char *file)
     worst_rel = 0;
     mc_set_training(1);
     if (!strncmp(file, "linear", 6)) {
+        if (!require(file, &fx, "x W b gy")) goto done;
         mc_tensor *x = tensor_of(&fx, "x", 1), *w = tensor_of(&fx, "W", 1), *b = tensor_of(&fx, "b", 1);
         mc_tensor *y = mc_linear(x, w, mc_view(b, -1));
         mc_backward(weighted_sum(y, &fx, "gy"));
@@ -112,6 +128,7 @@ static void check_file(const char *path, const char *file)
         compare(file, &fx, "dW", w->grad, w->size);
         compare(file, &fx, "db", b->grad, b->size);
     } else if (!strncmp(file, "batchnorm", 9)) {
+        if (!require(file, &fx, "x gamma beta")) goto done;
         mc_tensor *x = tensor_of(&fx, "x", 1), *gamma = tensor_of(&fx, "gamma", 1), *beta = tensor_of(&fx, "beta", 1);
         int C = gamma->size, training = get(&fx, "dx") != NULL;
         mc_tensor *rm = training ? mc_tensor_zeros(1, &C) : mc_view(tensor_of(&fx, "running_mean", 0), -1);
@@ -131,12 +148,14 @@ static void check_file(const char *path, const char *file)
             if (get(&fx, "running_var")) compare(file, &fx, "running_var", rv->data, C);
         }
     } else if (!strncmp(file, "max_points", 10)) {
+        if (!require(file, &fx, "x gy")) goto done;
         mc_tensor *x = tensor_of(&fx, "x", 1);
         mc_tensor *y = mc_max_axis(x, -1);
         mc_backward(weighted_sum(y, &fx, "gy"));
         compare(file, &fx, "y", y->data, y->size);
         compare(file, &fx, "dx", x->grad, x->size);
     } else if (!strncmp(file, "chamfer", 7)) {
+        if (!require(file, &fx, "a b")) goto done;
         mc_tensor *a = tensor_of(&fx, "a", 1), *b = tensor_of(&fx, "b", 1);
         mc_tensor *cd = mc_chamfer(a, b);
         mc_backward(cd);
@@ -144,6 +163,7 @@ static void check_file(const char *path, const char *file)
         compare(file, &fx, "da", a->grad, a->size);
         compare(file, &fx, "db", b->grad, b->size);
     } else if (!strncmp(file, "kld", 3)) {
+        if (!require(file, &fx, "mu logvar")) goto done;
         mc_tensor *mu = tensor_of(&fx, "mu", 1), *logvar = tensor_of(&fx, "logvar", 1);
         /* kld = -0.5 / B * sum(1 + logvar - mu^2 - exp(logvar)), as models/ writes it */
         mc_tensor *t = mc_sub(mc_sub(mc_add_scalar(logvar, 1), mc_square(mu)), mc_exp(logvar));
@@ -153,6 +173,7 @@ static void check_file(const char *path, const char *file)
         compare(file, &fx, "dmu", mu->grad, mu->size);
         compare(file, &fx, "dlogvar", logvar->grad, logvar->size);
     } else if (!strncmp(file, "reparam", 7)) {
+        if (!require(file, &fx, "mu logvar eps gz")) goto done;
         mc_tensor *mu = tensor_of(&fx, "mu", 1), *logvar = tensor_of(&fx, "logvar", 1), *eps = tensor_of(&fx, "eps", 0);
         mc_tensor *z = mc_add(mu, mc_mul(eps, mc_exp(mc_scale(logvar, 0.5f))));
         mc_backward(weighted_sum(z, &fx, "gz"));
@@ -160,6 +181,7 @@ static void check_file(const char *path, const char *file)
         compare(file, &fx, "dmu", mu->grad, mu->size);
         compare(file, &fx, "dlogvar", logvar->grad, logvar->size);
     } else if (!strncmp(file, "activations", 11)) {
+        if (!require(file, &fx, "x gy")) goto done;
         mc_tensor *x = tensor_of(&fx, "x", 1);
         mc_tensor *th = mc_tanh(x);
         mc_backward(weighted_sum(th, &fx, "gy"));
@@ -172,6 +194,7 @@ static void check_file(const char *path, const char *file)
         compare(file, &fx, "relu", r->data, r->size);
         compare(file, &fx, "drelu", x->grad, x->size);
     } else if (!strncmp(file, "adam", 4)) {
+        if (!require(file, &fx, "p0")) goto done;
         mc_adam opt = mc_adam_default((float)comment_number(fx.comment, "lr ", 1e-3));
         opt.weight_decay = (float)comment_number(fx.comment, "weight_decay ", 0);
         opt.eps = (float)comment_number(fx.comment, "eps ", 1e-8);
@@ -197,6 +220,7 @@ static void check_file(const char *path, const char *file)
                  "max_points, chamfer, kld, reparam, activations or adam)", file);
     }
     printf("%-26s max relative error %.2e\n", file, worst_rel);
+done:
     mc_step_end();
     free_fixture(&fx);
 }
