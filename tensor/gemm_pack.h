@@ -4,9 +4,10 @@
  *
  * pack_a: op(A)[i0:i0+mc, p0:p0+kc] into MR-row micro-panels, dst[t*MR*kc + k*MR + r]
  * pack_b: op(B)[p0:p0+kc, j0:j0+nc] into NR-column micro-panels, dst[t*NR*kc + k*NR + j]
- * Both zero-pad the last panel. The "copy" cases (A stored K x M, B stored K x N) walk whole rows of the
- * source so the reads are long and sequential; the "transpose" cases read each source row along k.
- * A kernel file may replace the transpose cases with its own (pack_a_rows, pack_b_rows). */
+ * Both zero-pad the last panel. The copy cases (A stored K x M: pack_a_cols; B stored K x N:
+ * pack_b_rows_copy) walk whole rows of the source, so the reads are long and sequential. The transposing
+ * cases in plain C (pack_a_rows_plain, pack_b_cols_plain) read each source row along k; the AVX2 and
+ * AVX-512 files replace them with register transposes. */
 #include <stddef.h>
 #include <string.h>
 
