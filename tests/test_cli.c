@@ -107,6 +107,10 @@ int main(int argc, char **argv)
     CHECK(run(args) == 0, "sample: %s", errtext);
     snprintf(path, sizeof path, "%s/samples/sample_002.obj", dir);
     CHECK(access(path, R_OK) == 0, "sample writes OBJ files");
+    snprintf(args, sizeof args, "sample --ckpt %s/run/model.ckpt --count 2 --clouds 64 --out %s/clouds --resolution 100", dir, dir);
+    CHECK(run(args) == 0, "sample --clouds: %s", errtext);
+    snprintf(args, sizeof args, "mesh-info %s/clouds/clouds/cloud_001.ply", dir);
+    CHECK(run(args) == 0 && strstr(out, "64"), "sample --clouds writes the decoder's points: %s%s", out, errtext);
     snprintf(args, sizeof args, "eval --generated %s/samples --reference procedural:sword:10 --points 256", dir);
     CHECK(run(args) == 0 && !strncmp(last_line(out), "mmd_cd_x1e3=", 12) && strstr(out, "nna_cd="), "generation metrics: %s%s", out, errtext);
     snprintf(args, sizeof args, "reconstruct --ckpt %s/run/model.ckpt --data procedural:sword:10 --count 2 --out %s/recon --resolution 200", dir, dir);

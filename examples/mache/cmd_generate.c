@@ -100,7 +100,7 @@ int cmd_reconstruct(int argc, char **argv)
 int cmd_sample(int argc, char **argv)
 {
     const char *ckpt = NULL, *out = NULL, *prior = "normal", *fit = NULL;
-    int count = 16, seed = 1, resolution = 10000, components = 10;
+    int count = 16, seed = 1, resolution = 10000, components = 10, clouds = 0;
     float temperature = 1;
     const mc_opt opts[] = {
         {"ckpt", OPT_STR, &ckpt, "trained model"},
@@ -112,6 +112,7 @@ int cmd_sample(int argc, char **argv)
         {"prior", OPT_STR, &prior, "normal: z ~ N(0, I) (default); gmm: a Gaussian mixture fitted to encoded shapes"},
         {"fit", OPT_STR, &fit, "with --prior gmm: the shapes whose latents it is fitted to (train split)"},
         {"components", OPT_INT, &components, "with --prior gmm: mixture components (default 10)"},
+        {"clouds", OPT_INT, &clouds, "also write the decoder's own N output points per sample (clouds/cloud_NNN.ply)"},
         {0}};
     const char *pos[1];
     int npos, r = mc_parse_args(argc, argv, opts, "--ckpt CKPT --count N --out DIR [--seed S]", pos, 0, &npos);
@@ -120,7 +121,10 @@ int cmd_sample(int argc, char **argv)
     if (!ckpt || !out) { fprintf(stderr, "mache sample: --ckpt and --out are required\n"); return 1; }
     if (!gmm && strcmp(prior, "normal")) { fprintf(stderr, "mache sample: --prior must be normal or gmm, got '%s'\n", prior); return 1; }
     if (gmm && !fit) { fprintf(stderr, "mache sample: --prior gmm needs --fit SRC (the shapes to fit it to)\n"); return 1; }
-    if (count < 1 || resolution < 4 || components < 1) { fprintf(stderr, "mache sample: --count, --components must be >= 1, --resolution >= 4\n"); return 1; }
+    if (count < 1 || resolution < 4 || components < 1 || clouds < 0) {
+        fprintf(stderr, "mache sample: --count, --components must be >= 1, --resolution >= 4, --clouds >= 0\n");
+        return 1;
+    }
     char err[MC_ERRLEN];
     atlasnet m;
     if (load_model("sample", ckpt, &m)) return 1;
@@ -146,9 +150,24 @@ int cmd_sample(int argc, char **argv)
     } else {
         mc_rng_fill_normal(&rng, z, (int64_t)count * L, 0, temperature);
     }
+    int status = 0;
+    if (clouds) {   /* the decoder's own points (random template samples): what generation metrics on
+                     * point clouds compare, free of the mesh's uneven triangle areas */
+        float *pts = mc_malloc((size_t)count * clouds * 3 * sizeof(float));
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/clouds", out);
+        if ((status = mkdir_p(dir, err))) fprintf(stderr, "mache sample: %s\n", err);
+        decode_latents(&m, z, count, clouds, (uint64_t)seed, pts);
+        for (int s = 0; s < count && !status; s++) {
+            char path[4300];
+            mc_mesh cloud = {.verts = pts + (int64_t)s * clouds * 3, .nverts = clouds};
+            snprintf(path, sizeof path, "%s/cloud_%03d.ply", dir, s);
+            if ((status = mc_mesh_save(path, &cloud, err))) fprintf(stderr, "mache sample: %s\n", err);
+        }
+        free(pts);
+    }
     sheet_writer w = {0};
     mc_sheet_init(&w.sheet, count, count < 8 ? count : 8, 200, 1);
-    int status = 0;
     for (int s = 0; s < count && !status; s++) {
         mc_mesh mesh;
         int *patch;
