@@ -11,7 +11,7 @@ train "$AE" "$(epochs 25)" --data "$PLANES" --model ae --preset cpu
 N=$(gen_count "$PLANES")
 
 sample "$AE/model.ckpt" "$OUT/samples_normal" "$N" --seed 1
-picture "$OUT/samples_normal/samples.png" "$N samples of the AE decoder with z ~ N(0, I)"
+picture "$OUT/samples_normal/first16.png" "the first 16 of $N samples of the AE decoder with z ~ N(0, I)"
 eval_gen "$OUT/samples_normal" "$PLANES"
 S_MMD=$MMD S_COV=$COV S_NNA=$NNA
 

@@ -28,8 +28,8 @@ for set in swords planes; do
     picture "$OUT/recon_vae_$set/reconstructions.png" "VAE (KL weight 1) reconstructions of test $set (input grey-blue, VAE orange)"
     reconstruct "$AE/model.ckpt" "$SRC" "$OUT/recon_ae_$set" "$(count 16)"
     picture "$OUT/recon_ae_$set/reconstructions.png" "AE reconstructions of the same test $set"
-    picture "$OUT/samples_vae_$set/samples.png" "VAE samples, z ~ N(0, I), $set"
-    picture "$OUT/samples_ae_$set/samples.png" "AE decoder with z ~ N(0, I), $set (the failure of experiment 2)"
+    picture "$OUT/samples_vae_$set/first16.png" "VAE samples, z ~ N(0, I), $set"
+    picture "$OUT/samples_ae_$set/first16.png" "AE decoder with z ~ N(0, I), $set (the failure of experiment 2)"
     curves "$OUT/vae_$set" "$OUT/curves_vae_$set.png" loss,chamfer,kld
 done
 note "Active dims: latent dimensions whose posterior mean varies over the test shapes (variance > 0.01); 0 means posterior collapse: the decoder ignores z. The KL is summed over 256 dimensions while the Chamfer is a per-point mean of order 1e-2..1e-3, so with weight 1 the KL dominates the loss."

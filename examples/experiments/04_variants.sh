@@ -30,7 +30,7 @@ run_set() {
         if [ $v != base ]; then
             reconstruct "$D/model.ckpt" "$SRC" "$OUT/recon_${v}_$set" 8
             picture "$OUT/recon_${v}_$set/reconstructions.png" "$label: reconstructions of 8 test $set"
-            picture "$OUT/samples_${v}_$set/samples.png" "$label: samples ($set)"
+            picture "$OUT/samples_${v}_$set/first16.png" "$label: samples ($set)"
         fi
         curves "$D" "$OUT/curves_${v}_$set.png" loss,chamfer,kld
     done

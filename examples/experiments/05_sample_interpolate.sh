@@ -19,7 +19,7 @@ for set in $SETS; do
         sample "$VAE/model.ckpt" "$OUT/samples_${set}_t$t" "$N" --seed 2 --temperature $t
         eval_gen "$OUT/samples_${set}_t$t" "$SRC"
         row "| $set | VAE | N(0, I) | $t | $MMD | $COV | $NNA |"
-        picture "$OUT/samples_${set}_t$t/samples.png" "VAE samples ($set), temperature $t"
+        picture "$OUT/samples_${set}_t$t/first16.png" "VAE samples ($set), temperature $t"
     done
     # two test shapes: the first and the fourth of the test split
     reconstruct "$VAE/model.ckpt" "$SRC" "$OUT/ends_$set" 4

@@ -36,8 +36,8 @@ row "| AE | z ~ N(0, I) | $(train_seconds "$AE") | $AE_CD | $AE_FS | - | $MMD | 
 sample "$AE/model.ckpt" "$OUT/samples_ae_gmm" "$N" --seed 3 --prior gmm --fit "$SRC"
 eval_gen "$OUT/samples_ae_gmm" "$SRC"; AEG_NNA=$NNA
 row "| AE | GMM (10 components) on train latents | | | | - | $MMD | $COV | $NNA |"
-picture "$OUT/samples_ae_normal/samples.png" "AE decoder, z ~ N(0, I)"
-picture "$OUT/samples_ae_gmm/samples.png" "AE decoder, z from a 10-component GMM fitted to the training latents"
+picture "$OUT/samples_ae_normal/first16.png" "AE decoder, z ~ N(0, I)"
+picture "$OUT/samples_ae_gmm/first16.png" "AE decoder, z from a 10-component GMM fitted to the training latents"
 
 # vae_row LABEL DIR TAG : evaluate a VAE run (recon + samples) and add its row; sets V_CD V_NNA
 vae_row() {
@@ -79,10 +79,10 @@ picture "$OUT/recon_vae_chosen/reconstructions.png" "VAE with KL weight $CHOSEN:
 reconstruct "$AE/model.ckpt" "$SRC" "$OUT/recon_ae" 8
 picture "$OUT/recon_ae/reconstructions.png" "AE: reconstructions of the same 8 test shapes"
 for w in $WEIGHTS; do
-    picture "$OUT/samples_vae_kl$w/samples.png" "VAE with KL weight $w: samples z ~ N(0, I)"
+    picture "$OUT/samples_vae_kl$w/first16.png" "VAE with KL weight $w: samples z ~ N(0, I)"
     curves "$OUT/vae_kl$w" "$OUT/curves_vae_kl$w.png" loss,chamfer,kld,test_chamfer_x1e3
 done
-picture "$OUT/samples_ae2vae/samples.png" "AE -> VAE: samples z ~ N(0, I)"
-picture "$OUT/samples_vae_log/samples.png" "VAE with the log's settings: samples"
+picture "$OUT/samples_ae2vae/first16.png" "AE -> VAE: samples z ~ N(0, I)"
+picture "$OUT/samples_vae_log/first16.png" "VAE with the log's settings: samples"
 curves "$T" "$OUT/curves_ae2vae.png" loss,chamfer,kld,test_chamfer_x1e3
 finish

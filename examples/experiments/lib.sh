@@ -187,6 +187,7 @@ sample() {
     rm -rf "$dir"
     run "$MACHE" sample --ckpt "$ckpt" --count "$n" --out "$dir" --resolution 2500 "$@" > "$dir.log" 2>&1 \
         || { cat "$dir.log" >&2; return 1; }
+    sheet "$dir/first16.png" "$dir"/sample_*.obj
 }
 
 # curves RUNDIR PNG [COLUMNS] : the training curves of a run.
