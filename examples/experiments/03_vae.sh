@@ -25,9 +25,9 @@ for set in swords planes; do
         row "| $set | ${m^^}$([ $m = vae ] && echo ', KL weight 1') | $E | $(train_seconds "$D") | $CD | $FS | $act | $MMD | $COV | $NNA |"
     done
     reconstruct "$OUT/vae_$set/model.ckpt" "$SRC" "$OUT/recon_vae_$set" "$(count 16)"
-    picture "$OUT/recon_vae_$set/reconstructions.png" "VAE (KL weight 1) reconstructions of test $set (input grey-blue, VAE orange)"
+    picture "$OUT/recon_vae_$set/pairs8.png" "VAE (KL weight 1) reconstructions of test $set (input grey-blue, VAE orange)"
     reconstruct "$AE/model.ckpt" "$SRC" "$OUT/recon_ae_$set" "$(count 16)"
-    picture "$OUT/recon_ae_$set/reconstructions.png" "AE reconstructions of the same test $set"
+    picture "$OUT/recon_ae_$set/pairs8.png" "AE reconstructions of the same test $set"
     picture "$OUT/samples_vae_$set/first16.png" "VAE samples, z ~ N(0, I), $set"
     picture "$OUT/samples_ae_$set/first16.png" "AE decoder with z ~ N(0, I), $set (the failure of experiment 2)"
     curves "$OUT/vae_$set" "$OUT/curves_vae_$set.png" loss,chamfer,kld

@@ -29,7 +29,7 @@ run_set() {
         row "| $label | $E | $(train_seconds "$D") | $CD | $FS | $(active_dims "$D") | $(awk -F, 'END { printf "%.2f", $6 }' "$D/log.csv") | $MMD | $COV | $NNA |"
         if [ $v != base ]; then
             reconstruct "$D/model.ckpt" "$SRC" "$OUT/recon_${v}_$set" 8
-            picture "$OUT/recon_${v}_$set/reconstructions.png" "$label: reconstructions of 8 test $set"
+            picture "$OUT/recon_${v}_$set/pairs8.png" "$label: reconstructions of 8 test $set"
             picture "$OUT/samples_${v}_$set/first16.png" "$label: samples ($set)"
         fi
         curves "$D" "$OUT/curves_${v}_$set.png" loss,chamfer,kld

@@ -34,9 +34,9 @@ run "$MACHE" plot "$OUT/compare.csv" --out "$OUT/curves_compare.png" --logy --ti
 picture "$OUT/curves_compare.png" "test chamfer x1e3 per epoch, from scratch vs pretrained + fine-tuned"
 curves "$OUT/pretrain" "$OUT/curves_pretrain.png"
 reconstruct "$OUT/finetune/model.ckpt" "$SWORDS" "$OUT/recon_finetune" 8
-picture "$OUT/recon_finetune/reconstructions.png" "fine-tuned AE: reconstructions of 8 test swords"
+picture "$OUT/recon_finetune/pairs8.png" "fine-tuned AE: reconstructions of 8 test swords"
 reconstruct "$SCRATCH/model.ckpt" "$SWORDS" "$OUT/recon_scratch" 8
-picture "$OUT/recon_scratch/reconstructions.png" "AE from scratch: reconstructions of the same 8 test swords"
+picture "$OUT/recon_scratch/pairs8.png" "AE from scratch: reconstructions of the same 8 test swords"
 reconstruct "$OUT/pretrain/model.ckpt" "$PRETRAIN" "$OUT/recon_pretrain" 16
-picture "$OUT/recon_pretrain/reconstructions.png" "pretrained AE: reconstructions of 16 test shapes of its own data"
+picture "$OUT/recon_pretrain/pairs8.png" "pretrained AE: reconstructions of 16 test shapes of its own data"
 finish

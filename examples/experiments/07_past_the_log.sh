@@ -75,9 +75,9 @@ eval_gen "$OUT/train_only" "$SRC"
 row "| real training shapes (a perfect generator) | | | | | | $MMD | $COV | $NNA |"
 
 reconstruct "$OUT/vae_kl$CHOSEN/model.ckpt" "$SRC" "$OUT/recon_vae_chosen" 8
-picture "$OUT/recon_vae_chosen/reconstructions.png" "VAE with KL weight $CHOSEN: reconstructions of 8 test shapes"
+picture "$OUT/recon_vae_chosen/pairs8.png" "VAE with KL weight $CHOSEN: reconstructions of 8 test shapes"
 reconstruct "$AE/model.ckpt" "$SRC" "$OUT/recon_ae" 8
-picture "$OUT/recon_ae/reconstructions.png" "AE: reconstructions of the same 8 test shapes"
+picture "$OUT/recon_ae/pairs8.png" "AE: reconstructions of the same 8 test shapes"
 for w in $WEIGHTS; do
     picture "$OUT/samples_vae_kl$w/first16.png" "VAE with KL weight $w: samples z ~ N(0, I)"
     curves "$OUT/vae_kl$w" "$OUT/curves_vae_kl$w.png" loss,chamfer,kld,test_chamfer_x1e3

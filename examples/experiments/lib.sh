@@ -170,6 +170,9 @@ reconstruct() {
     rm -rf "$dir"
     run "$MACHE" reconstruct --ckpt "$ckpt" --data "$src" --out "$dir" --count "$n" --resolution 2500 "$@" > "$dir.log" 2>&1 \
         || { cat "$dir.log" >&2; return 1; }
+    local f pairs=()
+    for f in "$dir"/*_input.obj; do pairs+=("$f" "${f%_input.obj}_recon.obj"); done
+    run "$MACHE" render "${pairs[@]:0:16}" --pairs --out "$dir/pairs8.png" --cols 8 --size 128 > /dev/null
 }
 
 # only DIR PATTERN NEWDIR : a folder of symbolic links to DIR's files matching PATTERN (e.g. '*_recon.obj'),
