@@ -10,7 +10,7 @@ for set in $SETS; do
     if [ $set = swords ]; then
         SRC=$SWORDS E=$(epochs 120) AE=$RESULTS/03_vae/ae_swords
     else
-        SRC=$PLANES E=$(epochs 25) AE=$RESULTS/01_ae_planes/ae
+        SRC=$PLANES E=$(epochs ${VAE_PLANES_EPOCHS:-25}) AE=$RESULTS/01_ae_planes/ae
     fi
     VAE=$RESULTS/03_vae/vae_$set
     train "$VAE" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1
