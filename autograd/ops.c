@@ -695,3 +695,235 @@ mc_tensor *mc_rand(int ndim, const int *shape)
     mc_rng_fill_uniform(mc_global_rng(), t->data, t->size, 0, 1);
     return t;
 }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Fused per-point layers. linear_bn: y = act(batchnorm(x W_x^T + s W_s^T + b)), act = ReLU or identity,
+ * where W = [W_x | W_s] and s (S,L) is an optional per-shape input added to every point of its shape:
+ * AtlasNet's decoder layer over concat(template point, latent), with the latent half done once per
+ * shape. linear_bn_max: the same layer followed by the max over points (PointNet's last layer), which
+ * never materialises the (B,N,C) output. Both are the same functions as the separate ops, but keep only
+ * z (before the norm), and their backward makes two passes over it instead of six.
+ */
+typedef struct {
+    mc_tensor *z;           /* (R,C) pre-normalisation; linear_bn_max turns it into dz in place */
+    float *mean, *invstd;
+    int   *argmax;          /* linear_bn_max: the row of each (shape, channel) maximum */
+    int relu, training, shapes, ld;
+} fused_saved;
+
+/* z = x W_x^T + s W_s^T + b, its batch statistics (or the running ones), and the running update. */
+static fused_saved *fused_forward(const char *op, mc_tensor *x, mc_tensor *w, mc_tensor *b, mc_tensor *s,
+                                  mc_tensor *gamma, mc_tensor *beta, mc_tensor *rm, mc_tensor *rv,
+                                  int training, float momentum, float eps, int relu)
+{
+    int in = mc_cols(x), L = s ? mc_cols(s) : 0, S = s ? s->shape[0] : 1;
+    mc_check_shape(op, x, w, w->ndim == 2 && w->shape[1] == in + L, "does not match weight (columns = input + shape input)");
+    int C = w->shape[0], ld = in + L;
+    int64_t R = mc_rows(x);
+    if (b) mc_check_shape(op, b, w, b->size == C, "bias does not match weight");
+    if (s) mc_check_shape(op, x, s, s->ndim == 2 && x->ndim == 3 && x->shape[0] == S, "per-shape input must be (B,L) for input (B,N,in)");
+    mc_check_shape(op, gamma, w, gamma->size == C && beta->size == C && rm->size == C && rv->size == C,
+                   "batchnorm channels do not match the layer's outputs");
+    if (training && R < 2) mc_fatal("%s: training needs more than one row per channel", op);
+    fused_saved *sv = mc_arena_alloc(sizeof *sv);
+    *sv = (fused_saved){.relu = relu, .training = training, .shapes = S, .ld = ld};
+    sv->z = mc_tensor_new(2, (int[]){(int)R, C});
+    sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
+    sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
+    float *shape_bias = mc_arena_alloc((size_t)S * C * sizeof(float)), *z = sv->z->data;   /* (S,C): s W_s^T + b */
+    for (int k = 0; k < S; k++)
+        for (int c = 0; c < C; c++) shape_bias[(int64_t)k * C + c] = b ? b->data[c] : 0;
+    if (s) mc_gemm(0, 1, S, C, L, 1, s->data, L, w->data + in, ld, 1, shape_bias, C);
+    int64_t per_shape = R / S;
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < R; r++) memcpy(z + r * C, shape_bias + (r / per_shape) * C, (size_t)C * sizeof(float));
+    mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 1, z, C);
+    if (training) {
+        double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
+        column_sums(z, NULL, NULL, NULL, R, C, s1, s2);
+        for (int c = 0; c < C; c++) {
+            double mean = s1[c] / R, var = s2[c] / R - mean * mean;
+            if (var < 0) var = 0;
+            sv->mean[c] = (float)mean;
+            sv->invstd[c] = (float)(1.0 / sqrt(var + eps));
+            rm->data[c] = (1 - momentum) * rm->data[c] + momentum * (float)mean;
+            rv->data[c] = (1 - momentum) * rv->data[c] + momentum * (float)(var * R / (R - 1));
+        }
+    } else {
+        for (int c = 0; c < C; c++) {
+            sv->mean[c] = rm->data[c];
+            sv->invstd[c] = 1.0f / sqrtf(rv->data[c] + eps);
+        }
+    }
+    return sv;
+}
+
+static inline float fused_value(const fused_saved *sv, const float *gamma, const float *beta, float z, int c)
+{
+    float v = gamma[c] * (z - sv->mean[c]) * sv->invstd[c] + beta[c];
+    return sv->relu && !(v > 0) ? 0 : v;
+}
+
+/* The batchnorm half of the backward: gamma and beta get their gradients from the column sums
+ * s1 = sum g' and s2 = sum g' x_hat; returns a = gamma/std and the means m1, m2 the z gradient needs:
+ * dz = a (g' - m1 - x_hat m2). */
+static void fused_bn_grads(mc_node *n, const fused_saved *sv, int64_t R, const double *s1, const double *s2,
+                           float **a_out, float **m1_out, float **m2_out)
+{
+    mc_tensor *gamma = n->in[4], *beta = n->in[5];
+    int C = gamma->size;
+    float *a = mc_arena_alloc((size_t)C * sizeof(float)), *m1 = mc_arena_alloc((size_t)C * sizeof(float)),
+          *m2 = mc_arena_alloc((size_t)C * sizeof(float));
+    for (int c = 0; c < C; c++) {
+        if (needs_grad(gamma)) mc_grad(gamma)[c] += (float)s2[c];
+        if (needs_grad(beta)) mc_grad(beta)[c] += (float)s1[c];
+        a[c] = gamma->data[c] * sv->invstd[c];
+        m1[c] = sv->training ? (float)(s1[c] / R) : 0;     /* eval: the statistics are constants */
+        m2[c] = sv->training ? (float)(s2[c] / R) : 0;
+    }
+    *a_out = a; *m1_out = m1; *m2_out = m2;
+}
+
+/* The linear half: dz (R,C) into the gradients of x, W = [W_x | W_s], b and the per-shape input s. */
+static void fused_linear_grads(mc_node *n, const fused_saved *sv, const float *dz)
+{
+    mc_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *s = n->in[3];
+    int C = w->shape[0], in = mc_cols(x), L = s ? mc_cols(s) : 0, S = sv->shapes, ld = sv->ld;
+    int64_t R = mc_rows(x), per_shape = R / S;
+    if (needs_grad(b) || needs_grad(s) || (s && needs_grad(w))) {
+        float *per = mc_arena_zalloc((size_t)S * C * sizeof(float));          /* dz summed per shape */
+        #pragma omp parallel for schedule(static)
+        for (int k = 0; k < S; k++)
+            for (int64_t r = k * per_shape; r < (k + 1) * per_shape; r++)
+                for (int c = 0; c < C; c++) per[(int64_t)k * C + c] += dz[r * C + c];
+        if (needs_grad(b)) { float *gb = mc_grad(b); for (int k = 0; k < S; k++) for (int c = 0; c < C; c++) gb[c] += per[(int64_t)k * C + c]; }
+        if (s && needs_grad(s)) mc_gemm(0, 0, S, L, C, 1, per, C, w->data + in, ld, 1, mc_grad(s), L);      /* ds = dS W_s */
+        if (s && needs_grad(w)) mc_gemm(1, 0, C, L, S, 1, per, C, s->data, L, 1, mc_grad(w) + in, ld);       /* dW_s = dS^T s */
+    }
+    if (needs_grad(x)) mc_gemm(0, 0, (int)R, in, C, 1, dz, C, w->data, ld, 1, mc_grad(x), in);             /* dX = dZ W_x */
+    if (needs_grad(w)) mc_gemm(1, 0, C, in, (int)R, 1, dz, C, x->data, in, 1, mc_grad(w), ld);             /* dW_x = dZ^T X */
+}
+
+/* Column sums of g' and g' x_hat, split over threads. */
+static void fused_sums(const fused_saved *sv, const float *g, int64_t R, int C, double *s1, double *s2)
+{
+    int nt = mc_num_threads();
+    double *part = mc_arena_zalloc((size_t)nt * 2 * C * sizeof *part);
+    const float *z = sv->z->data;
+    #pragma omp parallel
+    {
+        double *p1 = part + (size_t)mc_thread_id() * 2 * C, *p2 = p1 + C;
+        #pragma omp for schedule(static)
+        for (int64_t r = 0; r < R; r++)
+            for (int c = 0; c < C; c++) {
+                p1[c] += g[r * C + c];
+                p2[c] += (double)g[r * C + c] * (z[r * C + c] - sv->mean[c]) * sv->invstd[c];
+            }
+    }
+    for (int c = 0; c < C; c++) {
+        s1[c] = s2[c] = 0;
+        for (int t = 0; t < nt; t++) { s1[c] += part[(size_t)t * 2 * C + c]; s2[c] += part[(size_t)t * 2 * C + C + c]; }
+    }
+}
+
+static void linear_bn_backward(mc_node *n)
+{
+    fused_saved *sv = n->saved;
+    int C = n->out->shape[n->out->ndim - 1];
+    int64_t R = mc_rows(n->out);
+    float *g = n->out->grad;            /* becomes dz in place: nothing reads this gradient after us */
+    const float *y = n->out->data, *z = sv->z->data;
+    if (sv->relu)
+        #pragma omp parallel for schedule(static)
+        for (int64_t k = 0; k < R * C; k++) if (!(y[k] > 0)) g[k] = 0;
+    double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
+    fused_sums(sv, g, R, C, s1, s2);
+    float *a, *m1, *m2;
+    fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            g[r * C + c] = a[c] * (g[r * C + c] - m1[c] - (z[r * C + c] - sv->mean[c]) * sv->invstd[c] * m2[c]);
+    fused_linear_grads(n, sv, g);
+}
+
+mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *shape_input,
+                            mc_tensor *gamma, mc_tensor *beta, mc_tensor *running_mean, mc_tensor *running_var,
+                            int training, float momentum, float eps, int relu)
+{
+    fused_saved *sv = fused_forward("linear_bn", x, weight, bias, shape_input, gamma, beta, running_mean, running_var,
+                                    training, momentum, eps, relu);
+    int C = weight->shape[0], shape[MC_MAX_DIMS];
+    int64_t R = mc_rows(x);
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = C;
+    mc_tensor *out = mc_tensor_new(x->ndim, shape);
+    const float *z = sv->z->data;
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) out->data[r * C + c] = fused_value(sv, gamma->data, beta->data, z[r * C + c], c);
+    mc_node *n = mc_record("linear_bn", out, (mc_tensor *[]){x, weight, bias, shape_input, gamma, beta}, 6, linear_bn_backward);
+    if (n) n->saved = sv;
+    return out;
+}
+
+static void linear_bn_max_backward(mc_node *n)
+{
+    fused_saved *sv = n->saved;
+    int B = n->out->shape[0], C = n->out->shape[1];
+    int64_t R = mc_rows(n->in[0]), per_shape = R / B;
+    const float *y = n->out->data;
+    float *z = sv->z->data;
+    /* g' is the output gradient at each (shape, channel) maximum and 0 elsewhere: its sums need one
+     * visit per maximum */
+    float *gmax = mc_arena_alloc((size_t)B * C * sizeof(float));
+    double *s1 = mc_arena_zalloc((size_t)C * sizeof(double)), *s2 = mc_arena_zalloc((size_t)C * sizeof(double));
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) {
+            float gp = sv->relu && !(y[b * C + c] > 0) ? 0 : n->out->grad[b * C + c];
+            int64_t r = sv->argmax[b * C + c];
+            gmax[b * C + c] = gp;
+            s1[c] += gp;
+            s2[c] += (double)gp * (z[r * C + c] - sv->mean[c]) * sv->invstd[c];
+        }
+    float *a, *m1, *m2;
+    fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
+    /* dz overwrites z: each element is read, then written */
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < R; r++) {
+        int b = (int)(r / per_shape);
+        for (int c = 0; c < C; c++) {
+            float gp = sv->argmax[b * C + c] == r ? gmax[b * C + c] : 0;
+            z[r * C + c] = a[c] * (gp - m1[c] - (z[r * C + c] - sv->mean[c]) * sv->invstd[c] * m2[c]);
+        }
+    }
+    fused_linear_grads(n, sv, z);
+}
+
+mc_tensor *mc_linear_bn_max(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *gamma, mc_tensor *beta,
+                            mc_tensor *running_mean, mc_tensor *running_var, int training, float momentum, float eps, int relu)
+{
+    mc_check_shape("linear_bn_max", x, weight, x->ndim == 3, "needs (B,N,in)");
+    fused_saved *sv = fused_forward("linear_bn_max", x, weight, bias, NULL, gamma, beta, running_mean, running_var,
+                                    training, momentum, eps, relu);
+    int B = x->shape[0], N = x->shape[1], C = weight->shape[0];
+    mc_tensor *out = mc_tensor_new(2, (int[]){B, C});
+    sv->argmax = mc_arena_alloc((size_t)B * C * sizeof(int));
+    const float *z = sv->z->data;
+    #pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        float *best = out->data + (int64_t)b * C;
+        int *where = sv->argmax + (int64_t)b * C;
+        for (int c = 0; c < C; c++) { best[c] = -FLT_MAX; where[c] = b * N; }
+        for (int p = 0; p < N; p++) {
+            int64_t r = (int64_t)b * N + p;
+            for (int c = 0; c < C; c++) {
+                float v = fused_value(sv, gamma->data, beta->data, z[r * C + c], c);
+                if (v > best[c]) { best[c] = v; where[c] = (int)r; }
+            }
+        }
+    }
+    mc_node *n = mc_record("linear_bn_max", out, (mc_tensor *[]){x, weight, bias, NULL, gamma, beta}, 6, linear_bn_max_backward);
+    if (n) n->saved = sv;
+    return out;
+}

@@ -47,6 +47,18 @@ mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
                         mc_tensor *running_mean, mc_tensor *running_var,
                         int training, float momentum, float eps);
 
+/* Fused per-point layers, the same functions as the separate ops with fewer passes over memory and fewer
+ * tensors kept. linear_bn: act(batchnorm(x W_x^T + s W_s^T + bias)), act = ReLU when relu is set, where
+ * W = [W_x | W_s] (out, in + L) and s (B,L) is an optional per-shape input for x (B,N,in): a layer over
+ * concat(point, shape code), as AtlasNet's decoder sees it, with the shape half done once per shape.
+ * linear_bn_max: the layer (without s) followed by the max over points: (B,N,in) -> (B,out), PointNet's
+ * last layer and pooling; the (B,N,out) activations are never stored. bias may be NULL. */
+mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *shape_input,
+                            mc_tensor *gamma, mc_tensor *beta, mc_tensor *running_mean, mc_tensor *running_var,
+                            int training, float momentum, float eps, int relu);
+mc_tensor *mc_linear_bn_max(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *gamma, mc_tensor *beta,
+                            mc_tensor *running_mean, mc_tensor *running_var, int training, float momentum, float eps, int relu);
+
 /* Chamfer distance between point sets a (B,N,3) and b (B,M,3): mean over points of the squared
  * nearest-neighbour distance, both directions, summed, mean over the batch. A scalar. */
 mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b);

@@ -76,7 +76,7 @@ static int list_dir(const char *root, int split, strlist *out, int *nfound, char
 {
     strlist all = { 0 };
     scan(root, 0, &all);
-    qsort(all.v, (size_t)all.n, sizeof *all.v, cmp_str);
+    if (all.n) qsort(all.v, (size_t)all.n, sizeof *all.v, cmp_str);
     *nfound = all.n;
     size_t skip = strlen(root) + 1;
     char *done = mc_calloc((size_t)all.n + 1, 1);
@@ -108,7 +108,7 @@ static int list_dir(const char *root, int split, strlist *out, int *nfound, char
     for (int i = 0; i < all.n; i++) free(all.v[i]);
     free(all.v);
     free(done);
-    qsort(out->v, (size_t)out->n, sizeof *out->v, cmp_str);
+    if (out->n) qsort(out->v, (size_t)out->n, sizeof *out->v, cmp_str);
     if (all.n == 0) {
         mc_set_err(err, "%s: no mesh files (.obj .off .ply .stl) found in this directory or below", root);
         return 1;

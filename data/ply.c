@@ -198,6 +198,10 @@ int mc_read_ply(const char *name, const char *buf, size_t len, mc_mesh *m, char 
             goto fail;
         }
         if (!strcmp(elems[i].name, "vertex")) {
+            if (nv >= 0) {
+                mc_set_err(err, "%s: two 'vertex' elements in the header (expected one)", name);
+                goto fail;
+            }
             nv = elems[i].count;
             for (int k = 0; k < elems[i].nprops; k++) has[elems[i].props[k].role] = 1;
         }

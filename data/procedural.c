@@ -12,6 +12,7 @@ const char *const mc_procedural_categories[MC_PROCEDURAL_NCATEGORIES] = {
 
 typedef struct gen { mc_meshbuf b; mc_rng rng; } gen;
 
+/* The three kinds of draw: a proportion in [lo, hi), one of n styles, a yes with probability p. */
 static double U(gen *g, double lo, double hi) { return lo + (hi - lo) * mc_rng_uniform(&g->rng); }
 static int pick(gen *g, int n) { return mc_rng_int(&g->rng, n); }
 static int chance(gen *g, double p) { return mc_rng_uniform(&g->rng) < p; }
@@ -793,7 +794,8 @@ static void shade(gen *g, int kind, mc_vec3 c, mc_vec3 axis, double r_rim, doubl
 static void lamp(gen *g)
 {
     enum { TABLE, FLOOR, DESK_ARM, GLOBE, ARC, PENDANT };
-    int style = pick(g, 6);
+    static const int styles[] = { TABLE, TABLE, TABLE, FLOOR, FLOOR, DESK_ARM, DESK_ARM, GLOBE, ARC, PENDANT };
+    int style = styles[pick(g, 10)];   /* weighted toward the common kinds */
     mc_vec3 up = mc_v3(0, 1, 0), down = mc_v3(0, -1, 0);
     switch (style) {
     case TABLE: {
@@ -805,7 +807,7 @@ static void lamp(gen *g)
             p[0] = 0, p[1] = 0;
             for (int i = 0; i < N; i++) {
                 double u = (double)i / (N - 1);
-                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * sin(MC_PI * (0.15 + 0.85 * u)) * (1 + bulge * u * (1 - u))));
+                p[2 * i + 2] = (float)(rb * (neck + (1 - neck) * sin(MC_PI * (0.25 + 0.65 * u)) * (1 + bulge * u * (1 - u))));
                 p[2 * i + 3] = (float)(hb * u);
             }
             p[2 * N + 2] = 0, p[2 * N + 3] = (float)hb;
@@ -927,7 +929,7 @@ static void mug(gen *g)
     for (int i = 0; i < N; i++) p[n++] = (float)ro[i], p[n++] = (float)(i == 0 ? 0.004 : H * i / (N - 1));
     for (int i = N - 1; i >= 0; i--) {
         double y = tb + (H - tb) * i / (N - 1);
-        p[n++] = (float)(ro[i] - t - (style == FOOTED && i == 0 ? 0 : 0)), p[n++] = (float)y;
+        p[n++] = (float)(ro[i] - t), p[n++] = (float)y;
     }
     p[n++] = 0, p[n++] = (float)tb;
     mc_lathe(&g->b, p, n / 2, 32);

@@ -133,7 +133,9 @@ int mc_read_stl(const char *name, const char *buf, size_t len, mc_mesh *m, char 
     mc_text t;
     const char *ts, *te;
     mc_text_init(&t, buf, len);
-    if (mc_text_token(&t, &ts, &te) && mc_token_is(ts, te, "solid")) return read_ascii(name, buf, len, m, err);
+    /* A NUL byte means binary whatever the first word says: a truncated binary file should say so. */
+    int text = !memchr(buf, 0, len);
+    if (text && mc_text_token(&t, &ts, &te) && mc_token_is(ts, te, "solid")) return read_ascii(name, buf, len, m, err);
     if (len >= 84 && 84 + 50 * n < len) return read_binary(name, u, (uint32_t)n, m, err);   /* trailing bytes */
     if (len < 84)
         mc_set_err(err, "%s: not an STL file (too short for binary STL, and no 'solid' to start ascii STL)", name);

@@ -9,6 +9,13 @@
 #define lin  mc_linear_fwd
 #define bn   mc_batchnorm_fwd
 #define relu mc_relu
+/* Fused per-point layers, each one op (nn/nn.h):
+ *   lin_bn_relu(l, b, x)  = relu(bn(b, lin(l, x)))
+ *   lin_bn_max(l, b, x)   = max over points of bn(b, lin(l, x))
+ *   lin_bn_relu_cat(l, b, x, z) = relu(bn(b, lin(l, concat(x, z)))) with z (B,L) repeated over the points */
+#define lin_bn_relu(l, b, x)        mc_linear_bn_fwd(l, b, x, NULL, 1)
+#define lin_bn_max(l, b, x)         mc_linear_bn_max_fwd(l, b, x, 0)
+#define lin_bn_relu_cat(l, b, x, z) mc_linear_bn_fwd(l, b, x, z, 1)
 
 int atlas_template_dim(const atlas_config *cfg) { return cfg->sphere ? 3 : 2; }
 
@@ -134,10 +141,9 @@ void atlas_free(atlasnet *m)
 void atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **logvar)
 {
     const atlas_config *c = &m->cfg;
-    mc_tensor *h = relu(bn(&m->bn1, lin(&m->conv1, points)));  /* (B,N,64) */
-    h = relu(bn(&m->bn2, lin(&m->conv2, h)));                   /* (B,N,128) */
-    h = bn(&m->bn3, lin(&m->conv3, h));                         /* (B,N,1024) */
-    h = mc_max_axis(h, 1);                                      /* (B,1024): PointNet's symmetric max-pool */
+    mc_tensor *h = lin_bn_relu(&m->conv1, &m->bn1, points);     /* (B,N,64) */
+    h = lin_bn_relu(&m->conv2, &m->bn2, h);                     /* (B,N,128) */
+    h = lin_bn_max(&m->conv3, &m->bn3, h);                      /* (B,1024): no ReLU, then PointNet's max-pool */
     if (c->fc) {                                                /* variant "no FC before mu/logvar": --no-fc */
         h = bn(&m->bn_fc, lin(&m->fc, h));                      /* (B,latent) */
         if (c->relu_end) h = relu(h);                           /* variant "ReLU missing at the end": --no-relu-end */
@@ -147,17 +153,13 @@ void atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **lo
     if (logvar) *logvar = lin(&m->logvar, h);
 }
 
-/* The first layer sees concat(template point, z). Computing it as W_t t + W_z z is the same function,
- * but the latent half (the big one) is done once per shape instead of once per point. */
-static mc_tensor *patch_forward(patch_decoder *d, mc_tensor *z, mc_tensor *t, int dim, int latent)
+/* The first layer sees concat(template point, z). The fused layer computes it as W_t t + W_z z, the same
+ * function, with the latent half (the big one) done once per shape instead of once per point. */
+static mc_tensor *patch_forward(patch_decoder *d, mc_tensor *z, mc_tensor *t)
 {
-    int B = t->shape[0], width = d->conv1.weight->shape[0];
-    mc_tensor *w_t = mc_slice(d->conv1.weight, 1, 0, dim), *w_z = mc_slice(d->conv1.weight, 1, dim, latent);
-    mc_tensor *hz = mc_linear(z, w_z, d->conv1.bias);            /* (B,width) */
-    mc_tensor *h = mc_add(mc_linear(t, w_t, NULL), mc_view(hz, B, 1, width));  /* (B,n,width) */
-    h = relu(bn(&d->bn1, h));
-    h = relu(bn(&d->bn2, lin(&d->conv2, h)));                    /* (B,n,width/2) */
-    h = relu(bn(&d->bn3, lin(&d->conv3, h)));                    /* (B,n,width/4) */
+    mc_tensor *h = lin_bn_relu_cat(&d->conv1, &d->bn1, t, z);    /* (B,n,width) */
+    h = lin_bn_relu(&d->conv2, &d->bn2, h);                      /* (B,n,width/2) */
+    h = lin_bn_relu(&d->conv3, &d->bn3, h);                      /* (B,n,width/4) */
     return mc_tanh(lin(&d->conv4, h));                           /* (B,n,3) */
 }
 
@@ -166,7 +168,7 @@ mc_tensor *atlas_decode(atlasnet *m, mc_tensor *z, mc_tensor **templates)
     const atlas_config *c = &m->cfg;
     mc_tensor **parts = mc_arena_alloc((size_t)c->patches * sizeof *parts);
     for (int k = 0; k < c->patches; k++)
-        parts[k] = patch_forward(&m->decoder[k], z, templates[k], atlas_template_dim(c), c->latent);
+        parts[k] = patch_forward(&m->decoder[k], z, templates[k]);
     return mc_concat(parts, c->patches, 1);                      /* (B, K*n, 3) */
 }
 

@@ -118,6 +118,18 @@ mc_tensor *mc_batchnorm_fwd(const mc_batchnorm_layer *bn, mc_tensor *x)
     return mc_batchnorm(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, training_mode, bn->momentum, bn->eps);
 }
 
+mc_tensor *mc_linear_bn_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, mc_tensor *s, int relu)
+{
+    return mc_linear_bn_act(x, l->weight, l->bias, s, bn->weight, bn->bias, bn->running_mean, bn->running_var,
+                            training_mode, bn->momentum, bn->eps, relu);
+}
+
+mc_tensor *mc_linear_bn_max_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, int relu)
+{
+    return mc_linear_bn_max(x, l->weight, l->bias, bn->weight, bn->bias, bn->running_mean, bn->running_var,
+                            training_mode, bn->momentum, bn->eps, relu);
+}
+
 /* ---- optimizers ---- */
 static int updatable(const mc_param *p) { return p->trainable && !p->frozen && p->t.grad; }
 

@@ -45,6 +45,12 @@ void mc_batchnorm_init(mc_batchnorm_layer *bn, mc_params *ps, const char *name, 
 
 mc_tensor *mc_linear_fwd(const mc_linear_layer *l, mc_tensor *x);
 mc_tensor *mc_batchnorm_fwd(const mc_batchnorm_layer *bn, mc_tensor *x);
+/* relu(bn(linear(x))) as one fused op (relu = 0: bn(linear(x))): the per-point layers of PointNet and
+ * AtlasNet, which carry most of the model's memory traffic. With s (B,L), the layer sees concat(x, s)
+ * for every point of shape b (its weight is (out, in + L)). */
+mc_tensor *mc_linear_bn_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, mc_tensor *s, int relu);
+/* max over points of relu(bn(linear(x))) (relu = 0: without the ReLU): (B,N,in) -> (B,out). */
+mc_tensor *mc_linear_bn_max_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, int relu);
 
 /* ---- optimizers: both skip buffers and frozen parameters ---- */
 typedef struct mc_adam { float lr, beta1, beta2, eps, weight_decay; } mc_adam;   /* torch.optim.Adam */

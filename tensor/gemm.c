@@ -1,21 +1,23 @@
 /* Matrix multiply: a packed, register-blocked GEMM in the BLIS/GotoBLAS structure, with the micro-kernel
- * chosen at run time (AVX-512, AVX2+FMA, or portable C) and the two cores splitting C between them.
+ * chosen at run time (AVX-512, AVX2+FMA, or portable C) and the cores splitting C between them.
  *
  * Blocking, for the row-major tile C[MR x NR] += A[MR x kc] B[kc x NR] (sizes per kernel in its arch):
  *   - the register tile MR x NR of C stays in vector registers for a whole kc-deep pass
- *     (AVX-512 14 x 32 = 28 zmm accumulators; AVX2 6 x 16 = 12 ymm);
+ *     (AVX-512 14 x 32 = 28 zmm accumulators; AVX2 6 x 16 = 12 ymm; portable 4 x 16);
  *   - KC = 256: the MR x KC micro-panel of packed A (14 KB) stays in the 32 KB L1 while the loop over NR
  *     panels of B runs past it; kc is balanced (K = 1026 runs as 5 x ~206, not 4 x 256 + 2), since every
  *     pass reloads and stores the C tile;
  *   - NC: the KC x NC block of packed B is sized to ~512 KB of the 1 MB L2, so each B micro-panel comes
  *     from L2 as the micro-panels of A go by; a short K lets NC grow, so A is packed fewer times;
- *   - MC = 8 MR rows of A are packed at a time: the transposed-A read (TN) then touches whole cache lines.
+ *   - MC = 8 MR rows of A are packed at a time, so the copy of a transposed A (TN) reads runs of 448 bytes.
  * Packing reads A and B in whichever layout they are given (trans_a, trans_b) and writes the one layout
- * the kernel wants, so NN, NT, TN and TT all run the same kernel at the same speed.
+ * the kernel wants, so NN, NT, TN and TT all run the same kernel at the same speed. Where packing would
+ * not pay (one tile across), the kernel reads the operand in place; a C only a few columns wide is
+ * computed as its transpose, which fills the vector lanes.
  *
- * Threads: C is cut into one slab per thread along M or N, whichever duplicates less packing and splits
- * more evenly; each thread runs the serial algorithm on its slab with its own packing buffers (no
- * barriers, no nested regions). Problems under ~1 MFLOP stay on one thread. */
+ * Threads: C is cut into one slab per thread along M or N, whichever leaves the busiest thread less
+ * padded work and repeated packing; each thread runs the serial algorithm on its slab with its own
+ * packing buffers (no barriers, no nested regions). Problems under ~1 MFLOP stay on one thread. */
 #include "tensor/gemm.h"
 #include "tensor/gemm_kernels.h"
 #include <stdatomic.h>
@@ -47,13 +49,22 @@ void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
 #define PMR 4
 #define PNR 16
 
-static void portable_kernel(int kc, const float *restrict a, const float *restrict b, float *c, int ldc,
-                            int m, int n, float alpha, float beta)
+static void portable_kernel(int kc, const float *restrict a, long a_rs, long a_ks, const float *restrict b,
+                            long b_ks, float *c, int ldc, int m, int n, float alpha, float beta)
 {
     float acc[PMR][PNR] = {{0}};
-    for (int p = 0; p < kc; p++, a += PMR, b += PNR)
-        for (int r = 0; r < PMR; r++)
-            for (int j = 0; j < PNR; j++) acc[r][j] += a[r] * b[j];
+    if (a_rs == 1 && m == PMR && n == PNR) {           /* a whole tile: fixed trip counts vectorise */
+        for (int p = 0; p < kc; p++, a += a_ks, b += b_ks) {
+#pragma GCC unroll 8
+            for (int r = 0; r < PMR; r++)
+#pragma GCC unroll 16
+                for (int j = 0; j < PNR; j++) acc[r][j] += a[r] * b[j];
+        }
+    } else {                                            /* an edge: touch only rows < m, columns < n */
+        for (int p = 0; p < kc; p++, a += a_ks, b += b_ks)
+            for (int r = 0; r < m; r++)
+                for (int j = 0; j < n; j++) acc[r][j] += a[r * a_rs] * b[j];
+    }
     for (int r = 0; r < m; r++) {
         float *cr = c + (size_t)r * ldc;
         if (beta == 0) for (int j = 0; j < n; j++) cr[j] = alpha * acc[r][j];
@@ -125,6 +136,7 @@ static const mc_gemm_arch *current_arch(void)
 
 int mc_gemm_set_kernel(const char *name)
 {
+    if (!name) return 1;
     const mc_gemm_arch *a = !strcmp(name, "auto") ? arch_best() : arch_named(name);
     if (!a) return 1;
     atomic_store_explicit(&chosen_arch, a, memory_order_release);
@@ -137,8 +149,8 @@ const char *mc_gemm_kernel_name(void) { return current_arch()->name; }
  * A caller takes a free entry for the length of one call and gives it back; entries are never unlinked,
  * so the pool holds one entry per thread that ever ran a multiply at the same time, and stays reachable. */
 typedef struct pack_buf {
-    float *a, *b;
-    size_t acap, bcap;          /* in floats */
+    float *a, *b, *t;
+    size_t acap, bcap, tcap;    /* in floats */
     atomic_int busy;
     struct pack_buf *next;
 } pack_buf;
@@ -174,37 +186,60 @@ static float *grow(float **buf, size_t *cap, size_t n)
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static int round_up(int a, int b) { return ceil_div(a, b) * b; }
 
+/* Block sizes for one thread's share (see the top of the file). */
+typedef struct blocking { int kc, nc, mc; } blocking;
+
+static blocking block_sizes(const mc_gemm_arch *ar, int M, int N, int K)
+{
+    blocking bl;
+    bl.kc = ceil_div(K, ceil_div(K, ar->kc));
+    int nc_cap = ar->l2_bytes / (int)(bl.kc * sizeof(float)) / ar->nr * ar->nr;
+    if (nc_cap < ar->nr) nc_cap = ar->nr;
+    bl.nc = round_up(ceil_div(N, ceil_div(N, nc_cap)), ar->nr);
+    bl.mc = ar->mc < round_up(M, ar->mr) ? ar->mc : round_up(M, ar->mr);
+    return bl;
+}
+
+/* Packing copies every element once to use it many times: a micro-panel of A is used once per NR columns
+ * of C, one of B once per MR rows. With only a tile or two across, the kernel reads the operand in place
+ * instead (B stored K x N, or A in either layout; the transposing copy of B is the one it cannot skip). */
+static int a_in_place(const mc_gemm_arch *ar, int N) { return N <= ar->nr; }
+static int b_in_place(const mc_gemm_arch *ar, int trans_b, int M) { return !trans_b && M <= 2 * ar->mr; }
+
 /* One thread's multiply: the five loops of the GotoBLAS algorithm around the micro-kernel. */
 static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M, int N, int K,
                         float alpha, const float *A, int lda, const float *B, int ldb,
                         float beta, float *C, int ldc)
 {
     const int mr = ar->mr, nr = ar->nr;
-    const int kc_max = ceil_div(K, ceil_div(K, ar->kc));
-    int nc_cap = ar->l2_bytes / (int)(kc_max * sizeof(float)) / nr * nr;
-    if (nc_cap < nr) nc_cap = nr;
-    const int nc_max = round_up(ceil_div(N, ceil_div(N, nc_cap)), nr);
-    const int mc_max = ar->mc < round_up(M, mr) ? ar->mc : round_up(M, mr);
+    const blocking bl = block_sizes(ar, M, N, K);
+    const int direct_a = a_in_place(ar, N), direct_b = b_in_place(ar, trans_b, M);
 
     pack_buf *pb = pack_buf_take();
-    float *Ap = grow(&pb->a, &pb->acap, (size_t)mc_max * kc_max);
-    float *Bp = grow(&pb->b, &pb->bcap, (size_t)nc_max * kc_max);
+    float *Ap = direct_a ? NULL : grow(&pb->a, &pb->acap, (size_t)bl.mc * bl.kc);
+    float *Bp = direct_b ? NULL : grow(&pb->b, &pb->bcap, (size_t)bl.nc * bl.kc);
+    /* where A(i, k) and B(k, j) are found: element strides along rows (i) and along k */
+    const long a_rs = direct_a && !trans_a ? lda : 1, a_ks = !direct_a ? mr : trans_a ? lda : 1;
+    const long b_ks = direct_b ? ldb : nr;
 
-    for (int jc = 0; jc < N; jc += nc_max) {
-        int nc = N - jc < nc_max ? N - jc : nc_max;
-        for (int pc = 0; pc < K; pc += kc_max) {
-            int kc = K - pc < kc_max ? K - pc : kc_max;
+    for (int jc = 0; jc < N; jc += bl.nc) {
+        int nc = N - jc < bl.nc ? N - jc : bl.nc;
+        for (int pc = 0; pc < K; pc += bl.kc) {
+            int kc = K - pc < bl.kc ? K - pc : bl.kc;
             float beta_pass = pc == 0 ? beta : 1.0f;   /* later passes accumulate onto the first */
-            ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
-            for (int ic = 0; ic < M; ic += mc_max) {
-                int mc = M - ic < mc_max ? M - ic : mc_max;
-                ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
-                for (int ir = 0; ir < mc; ir += mr)
-                    for (int jr = 0; jr < nc; jr += nr)
-                        ar->kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
-                                   C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
-                                   mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr,
-                                   alpha, beta_pass);
+            if (!direct_b) ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
+            for (int ic = 0; ic < M; ic += bl.mc) {
+                int mc = M - ic < bl.mc ? M - ic : bl.mc;
+                if (!direct_a) ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
+                for (int ir = 0; ir < mc; ir += mr) {
+                    const float *a = !direct_a ? Ap + (size_t)ir * kc
+                                   : trans_a ? A + (size_t)pc * lda + ic + ir : A + (size_t)(ic + ir) * lda + pc;
+                    for (int jr = 0; jr < nc; jr += nr) {
+                        const float *b = direct_b ? B + (size_t)pc * ldb + jc + jr : Bp + (size_t)jr * kc;
+                        ar->kernel(kc, a, a_rs, a_ks, b, b_ks, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
+                                   mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr, alpha, beta_pass);
+                    }
+                }
             }
         }
     }
@@ -212,13 +247,40 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
 }
 
 #ifdef _OPENMP
-/* The cost of one thread's share when C is cut into nt slabs along a dimension of `tiles` tiles,
- * counting the padded tile work and the packing every thread repeats. */
-static double split_cost(int tiles, int nt, double tile_work, double own_pack, double shared_pack)
+/* The work of the busiest thread when C is cut into nt slabs of whole tiles along M (or N), in
+ * multiply-adds: its padded tiles, plus its packing at ~24 multiply-adds per element copied. A thread
+ * re-packs its rows of A once per NC block of its columns, and packs all of its columns of B. */
+static double slab_cost(const mc_gemm_arch *ar, int trans_b, int M, int N, int K, int nt, int along_m)
 {
-    return ceil_div(tiles, nt) * tile_work + own_pack / nt + shared_pack;
+    int m = along_m ? ceil_div(ceil_div(M, ar->mr), nt) * ar->mr : M;
+    int n = along_m ? N : ceil_div(ceil_div(N, ar->nr), nt) * ar->nr;
+    if (m > M) m = M;
+    if (n > N) n = N;
+    blocking bl = block_sizes(ar, m, n, K);
+    double work = (double)round_up(m, ar->mr) * round_up(n, ar->nr) * K;
+    double packed_a = a_in_place(ar, n) ? 0 : (double)m * K * ceil_div(n, bl.nc);
+    double packed_b = b_in_place(ar, trans_b, m) ? 0 : (double)K * n;
+    return work + 24 * (packed_a + packed_b);
 }
 #endif
+
+/* A C only a few columns wide (the decoder's 3-d output, the encoder's 3-d input) would fill a handful
+ * of the NR lanes. Its transpose is a few rows by M: C^T = op(B)^T op(A)^T keeps every lane busy, and
+ * the result comes back through a small buffer. */
+static void gemm_narrow(int trans_a, int trans_b, int M, int N, int K,
+                        float alpha, const float *A, int lda, const float *B, int ldb,
+                        float beta, float *C, int ldc)
+{
+    pack_buf *pb = pack_buf_take();
+    float *ct = grow(&pb->t, &pb->tcap, (size_t)N * M);
+    mc_gemm(!trans_b, !trans_a, N, M, K, 1.0f, B, ldb, A, lda, 0.0f, ct, M);   /* ct is N x M */
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0) for (int j = 0; j < N; j++) c[j] = alpha * ct[(size_t)j * M + i];
+        else           for (int j = 0; j < N; j++) c[j] = alpha * ct[(size_t)j * M + i] + beta * c[j];
+    }
+    pack_buf_give(pb);
+}
 
 void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
@@ -230,6 +292,10 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
             float *c = C + (size_t)i * ldc;
             for (int j = 0; j < N; j++) c[j] = beta == 0 ? 0 : beta * c[j];
         }
+        return;
+    }
+    if (N <= 4 && M >= 64) {
+        gemm_narrow(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     const mc_gemm_arch *ar = current_arch();
@@ -244,12 +310,7 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
         return;
     }
 #ifdef _OPENMP
-    /* Packing one element costs about as much as 16 multiply-adds in the kernel. Cutting along M makes
-     * every thread pack all of B; cutting along N makes every thread pack all of A. */
-    const double pa = 16.0 * M * K, pb = 16.0 * K * N;
-    double cost_m = split_cost(tm, nt, (double)ar->mr * tn * ar->nr * K, pa, pb);
-    double cost_n = split_cost(tn, nt, (double)ar->nr * tm * ar->mr * K, pb, pa);
-    const int split_m = cost_m <= cost_n;
+    const int split_m = slab_cost(ar, trans_b, M, N, K, nt, 1) <= slab_cost(ar, trans_b, M, N, K, nt, 0);
     #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n_threads = omp_get_num_threads();

@@ -16,10 +16,13 @@ TARGET static inline __m256i lane_mask(int n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
 }
 
+/* As in gemm_avx512.c: M and NV are constants after inlining; A(r, k) = a[r*a_rs + k*a_ks] with a_rs = 1,
+ * or A_ROWS with a_ks = 1; B(k, j) = b[k*b_ks + j], loaded masked in EDGE tiles. */
 TARGET __attribute__((always_inline)) static inline void
-tile(const int M, const int NV, int kc, const float *a, const float *b, float *c, int ldc,
-     int n, float alpha, float beta)
+tile(const int M, const int NV, const int A_ROWS, const int EDGE, int kc, const float *a, long a_rs, long a_ks,
+     const float *b, long b_ks, float *c, int ldc, int n, float alpha, float beta)
 {
+    __m256i k0 = lane_mask(n), k1 = lane_mask(n - 8);
     __m256 acc[MR][2];
 #pragma GCC unroll 6
     for (int r = 0; r < M; r++) {
@@ -27,18 +30,19 @@ tile(const int M, const int NV, int kc, const float *a, const float *b, float *c
         acc[r][1] = _mm256_setzero_ps();
     }
     for (int p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = NV > 1 ? _mm256_load_ps(b + 8) : b0;
+        __m256 b0 = EDGE ? _mm256_maskload_ps(b, k0) : _mm256_loadu_ps(b);
+        __m256 b1 = NV < 2 ? b0 : EDGE ? _mm256_maskload_ps(b + 8, k1) : _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
         for (int r = 0; r < M; r++) {
-            __m256 ar = _mm256_broadcast_ss(a + r);
+            __m256 ar = _mm256_broadcast_ss(A_ROWS ? a + r * a_rs : a + r);
             acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
             if (NV > 1) acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
         }
-        a += MR;
-        b += NR;
+        a += A_ROWS ? 1 : a_ks;
+        b += b_ks;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    if (n == NR) {
+    if (!EDGE) {
 #pragma GCC unroll 6
         for (int r = 0; r < M; r++) {
             float *cr = c + (long)r * ldc;
@@ -52,7 +56,6 @@ tile(const int M, const int NV, int kc, const float *a, const float *b, float *c
         }
         return;
     }
-    __m256i k0 = lane_mask(n), k1 = lane_mask(n - 8);
 #pragma GCC unroll 6
     for (int r = 0; r < M; r++) {
         float *cr = c + (long)r * ldc;
@@ -66,22 +69,25 @@ tile(const int M, const int NV, int kc, const float *a, const float *b, float *c
     }
 }
 
-#define ROWS(NV)                                                                   \
-    switch (m) {                                                                   \
-    case 6: tile(6, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 5: tile(5, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 4: tile(4, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 3: tile(3, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 2: tile(2, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    default: tile(1, NV, kc, a, b, c, ldc, n, alpha, beta); break;                 \
+#define T(M, NV, AR) tile(M, NV, AR, 1, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta); break;
+#define ROWS(NV, AR)                                                                                 \
+    switch (m) {                                                                                     \
+    case 6: T(6, NV, AR) case 5: T(5, NV, AR) case 4: T(4, NV, AR) case 3: T(3, NV, AR)              \
+    case 2: T(2, NV, AR) default: T(1, NV, AR)                                                       \
     }
 
-TARGET static void kernel(int kc, const float *a, const float *b, float *c, int ldc,
-                          int m, int n, float alpha, float beta)
+TARGET static void kernel(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
+                          float *c, int ldc, int m, int n, float alpha, float beta)
 {
-    if (m == MR && n > 8) tile(MR, 2, kc, a, b, c, ldc, n, alpha, beta);
-    else if (n > 8) { ROWS(2) }
-    else { ROWS(1) }
+    if (a_rs == 1) {
+        if (m == MR && n == NR) tile(MR, 2, 0, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
+        else if (n > 8) { ROWS(2, 0) }
+        else { ROWS(1, 0) }
+    } else {
+        if (m == MR && n == NR) tile(MR, 2, 1, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
+        else if (n > 8) { ROWS(2, 1) }
+        else { ROWS(1, 1) }
+    }
 }
 
 #define PACK_TARGET TARGET

@@ -10,30 +10,36 @@
 #define TARGET __attribute__((target("avx512f")))
 
 /* One tile with M rows and NV vectors of 16 columns, both compile-time constants after inlining, so the
- * accumulator array becomes registers. Rows past m are not stored; columns past n are masked. */
+ * accumulator array becomes registers. Rows past m are not stored; columns past n are masked.
+ * A(r, k) is a[r*a_rs + k*a_ks]: packed or A stored K x M (a_rs = 1), or A stored M x K read in place
+ * (A_ROWS, a_ks = 1). B(k, j) is b[k*b_ks + j]. EDGE tiles load B masked, so an unpacked B is never read
+ * past column n; the full tile loads whole vectors. */
 TARGET __attribute__((always_inline)) static inline void
-tile(const int M, const int NV, int kc, const float *a, const float *b, float *c, int ldc,
-     int n, float alpha, float beta)
+tile(const int M, const int NV, const int A_ROWS, const int EDGE, int kc, const float *a, long a_rs, long a_ks,
+     const float *b, long b_ks, float *c, int ldc, int n, float alpha, float beta)
 {
+    __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     __m512 acc[MR][2];
 #pragma GCC unroll 14
-    for (int r = 0; r < M; r++) {
+    for (int r = 0; r < M; r++) {   /* C is needed only at the end: start bringing it in now */
+        _mm_prefetch((const char *)(c + (long)r * ldc), _MM_HINT_T0);
+        if (NV > 1) _mm_prefetch((const char *)(c + (long)r * ldc + 16), _MM_HINT_T0);
         acc[r][0] = _mm512_setzero_ps();
         acc[r][1] = _mm512_setzero_ps();
     }
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = NV > 1 ? _mm512_load_ps(b + 16) : b0;
+        __m512 b0 = EDGE ? _mm512_maskz_loadu_ps(k0, b) : _mm512_loadu_ps(b);
+        __m512 b1 = NV < 2 ? b0 : EDGE ? _mm512_maskz_loadu_ps(k1, b + 16) : _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 14
         for (int r = 0; r < M; r++) {
-            __m512 ar = _mm512_set1_ps(a[r]);
+            __m512 ar = _mm512_set1_ps(A_ROWS ? a[r * a_rs] : a[r]);
             acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
             if (NV > 1) acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
         }
-        a += MR;
-        b += NR;
+        a += A_ROWS ? 1 : a_ks;
+        b += b_ks;
     }
-    __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
-    __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 14
     for (int r = 0; r < M; r++) {
@@ -48,31 +54,28 @@ tile(const int M, const int NV, int kc, const float *a, const float *b, float *c
     }
 }
 
-#define ROWS(NV)                                                                   \
-    switch (m) {                                                                   \
-    case 14: tile(14, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 13: tile(13, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 12: tile(12, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 11: tile(11, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 10: tile(10, NV, kc, a, b, c, ldc, n, alpha, beta); break;                \
-    case 9: tile(9, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 8: tile(8, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 7: tile(7, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 6: tile(6, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 5: tile(5, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 4: tile(4, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 3: tile(3, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    case 2: tile(2, NV, kc, a, b, c, ldc, n, alpha, beta); break;                  \
-    default: tile(1, NV, kc, a, b, c, ldc, n, alpha, beta); break;                 \
+#define T(M, NV, AR) tile(M, NV, AR, 1, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta); break;
+#define ROWS(NV, AR)                                                                                 \
+    switch (m) {                                                                                     \
+    case 14: T(14, NV, AR) case 13: T(13, NV, AR) case 12: T(12, NV, AR) case 11: T(11, NV, AR)      \
+    case 10: T(10, NV, AR) case 9: T(9, NV, AR) case 8: T(8, NV, AR) case 7: T(7, NV, AR)            \
+    case 6: T(6, NV, AR) case 5: T(5, NV, AR) case 4: T(4, NV, AR) case 3: T(3, NV, AR)              \
+    case 2: T(2, NV, AR) default: T(1, NV, AR)                                                       \
     }
 
 /* Edge tiles get their own instantiations: a 3-row or 16-column tile costs what it computes. */
-TARGET static void kernel(int kc, const float *a, const float *b, float *c, int ldc,
-                          int m, int n, float alpha, float beta)
+TARGET static void kernel(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
+                          float *c, int ldc, int m, int n, float alpha, float beta)
 {
-    if (m == MR && n > 16) tile(MR, 2, kc, a, b, c, ldc, n, alpha, beta);
-    else if (n > 16) { ROWS(2) }
-    else { ROWS(1) }
+    if (a_rs == 1) {
+        if (m == MR && n == NR) tile(MR, 2, 0, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
+        else if (n > 16) { ROWS(2, 0) }
+        else { ROWS(1, 0) }
+    } else {
+        if (m == MR && n == NR) tile(MR, 2, 1, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
+        else if (n > 16) { ROWS(2, 1) }
+        else { ROWS(1, 1) }
+    }
 }
 
 #define PACK_TARGET TARGET
@@ -81,14 +84,16 @@ TARGET static void kernel(int kc, const float *a, const float *b, float *c, int 
 /* In-register transpose of a 16 x 16 block: r[i] holds row i on entry and column i on return.
  * Pairs of rows interleave (unpack), then quads (shuffle_ps), then the 128-bit lanes swap across the
  * four quads (shuffle_f32x4, two rounds): 64 shuffles for 256 floats. */
-TARGET static inline void transpose16(__m512 r[16])
+TARGET __attribute__((always_inline)) static inline void transpose16(__m512 r[16])
 {
     __m512 t[16], u[16];
+#pragma GCC unroll 8
     for (int p = 0; p < 8; p++) {
         t[2 * p] = _mm512_unpacklo_ps(r[2 * p], r[2 * p + 1]);
         t[2 * p + 1] = _mm512_unpackhi_ps(r[2 * p], r[2 * p + 1]);
     }
     /* u[4q+s], 128-bit lane L: rows 4q..4q+3 at column 4L+s */
+#pragma GCC unroll 4
     for (int q = 0; q < 4; q++) {
         u[4 * q + 0] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
         u[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
@@ -96,6 +101,7 @@ TARGET static inline void transpose16(__m512 r[16])
         u[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
     /* column 4L+s gathers lane L of u[s], u[4+s], u[8+s], u[12+s] */
+#pragma GCC unroll 4
     for (int s = 0; s < 4; s++) {
         __m512 p0 = _mm512_shuffle_f32x4(u[s], u[4 + s], _MM_SHUFFLE(2, 0, 2, 0));
         __m512 p1 = _mm512_shuffle_f32x4(u[s], u[4 + s], _MM_SHUFFLE(3, 1, 3, 1));
@@ -110,9 +116,10 @@ TARGET static inline void transpose16(__m512 r[16])
 
 /* Loads up to 16 rows (rows past `rows` are zero) of 16 floats at src + i*ld, first kn of them, and
  * transposes: r[k] then holds element k of every row. */
-TARGET static inline void load_transpose(__m512 r[16], const float *src, size_t ld, int rows, int kn)
+TARGET __attribute__((always_inline)) static inline void load_transpose(__m512 r[16], const float *src, size_t ld, int rows, int kn)
 {
     __mmask16 km = kn >= 16 ? 0xffff : (__mmask16)((1u << kn) - 1);
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++)
         r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + i * ld) : _mm512_setzero_ps();
     transpose16(r);
@@ -128,7 +135,9 @@ TARGET static void pack_a_rows(const float *A, int lda, int i0, int p0, int mc, 
             int kn = kc - k < 16 ? kc - k : 16;
             __m512 r[16];
             load_transpose(r, src + k, (size_t)lda, rows, kn);
-            for (int j = 0; j < kn; j++) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, 0x3fff, r[j]);
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; j++)
+                if (j < kn) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, 0x3fff, r[j]);
         }
     }
 }
@@ -146,7 +155,9 @@ TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, 
                 int kn = kc - k < 16 ? kc - k : 16;
                 __m512 r[16];
                 load_transpose(r, src + (size_t)16 * h * ldb + k, (size_t)ldb, rows, kn);
-                for (int j = 0; j < kn; j++) _mm512_store_ps(dst + (size_t)(k + j) * NR + 16 * h, r[j]);
+#pragma GCC unroll 16
+                for (int j = 0; j < 16; j++)
+                    if (j < kn) _mm512_store_ps(dst + (size_t)(k + j) * NR + 16 * h, r[j]);
             }
         }
     }

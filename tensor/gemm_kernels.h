@@ -1,13 +1,16 @@
-/* Private to tensor/gemm*.c: the micro-kernel each instruction set provides to the packed GEMM driver.
- * A kernel only ever sees packed panels, so one driver (gemm.c) serves every layout and every machine. */
+/* Private to tensor/gemm*.c: the micro-kernel and packing each instruction set provides to the GEMM
+ * driver in gemm.c, which serves every layout and every machine with them. */
 #ifndef MACHE_GEMM_KERNELS_H
 #define MACHE_GEMM_KERNELS_H
 
-/* C[0:m, 0:n] = alpha * Ap Bp + beta * C, where Ap is an MR x kc micro-panel stored k-major
- * (Ap[k*MR + r]) and Bp a kc x NR micro-panel stored k-major (Bp[k*NR + j]); m <= MR, n <= NR.
- * Panels are zero-padded to MR and NR and 64-byte aligned. beta == 0 must not read C. */
-typedef void (*mc_gemm_kernel_fn)(int kc, const float *Ap, const float *Bp, float *C, int ldc,
-                                  int m, int n, float alpha, float beta);
+/* C[0:m, 0:n] = alpha * A B + beta * C for one register tile, m <= MR, n <= NR, over kc steps of k.
+ * Element (r, k) of A is a[r*a_rs + k*a_ks], element (k, j) of B is b[k*b_ks + j]. Usually both are packed
+ * micro-panels (a_rs = 1, a_ks = MR; b_ks = NR), zero-padded to MR and NR and 64-byte aligned; when
+ * packing would not pay, the driver passes the operands in place: A stored K x M (a_rs = 1, a_ks = lda),
+ * A stored M x K (a_rs = lda, a_ks = 1), B stored K x N (b_ks = ldb). Then nothing past row m or column n
+ * may be read. beta == 0 must not read C. */
+typedef void (*mc_gemm_kernel_fn)(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
+                                  float *C, int ldc, int m, int n, float alpha, float beta);
 
 /* Packing into those panels: see gemm_pack.h for the layout. */
 typedef void (*mc_gemm_pack_a_fn)(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc,

@@ -72,7 +72,7 @@ static void test_directory(void)
     put("cloud.off", "OFF\n4 0 0\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n");
 
     mc_dataset ds;
-    CHECK(mc_dataset_open(&ds, dir, "train", 500, 7, err) == 0, "train: %s", err);
+    CHECK(mc_dataset_open(&ds, dir, "train", 2000, 7, err) == 0, "train: %s", err);
     /* chair: a b c e sub/d sorted -> a.obj b.ply c.OBJ e.obj sub/d.obj; first 4 train. Top level: broken.obj,
      * cloud.off -> 2 files, 1 train (broken.obj, which fails). plane: 1 file, train. */
     CHECK(ds.nshapes == 5, "train has %d shapes, expected 5", ds.nshapes);
@@ -85,7 +85,7 @@ static void test_directory(void)
     /* Batches: a subset without repeats, drawn from the cache. */
     enum { NP = 200 };
     int idx[3] = { 0, 2, 4 };
-    float *out = malloc(3 * 600 * 3 * sizeof(float));
+    float *out = malloc(3 * 2500 * 3 * sizeof(float));
     mc_rng rng;
     mc_rng_seed(&rng, 9);
     mc_dataset_batch(&ds, idx, 3, NP, &rng, out);
@@ -102,17 +102,18 @@ static void test_directory(void)
         free(used);
     }
     CHECK(missing == 0, "%d batch points are not distinct points of their shape's cache", missing);
-    mc_dataset_batch(&ds, idx, 1, 600, &rng, out);   /* more than the cache: every cached point appears */
+    mc_dataset_batch(&ds, idx, 1, 2500, &rng, out);   /* more than the cache: every cached point appears */
     int absent = 0;
     for (int j = 0; j < ds.cache_points; j++) {
         int found = 0;
-        for (int i = 0; i < 600 && !found; i++) found = !memcmp(ds.points + 3 * j, out + 3 * i, 12);
+        for (int i = 0; i < 2500 && !found; i++) found = !memcmp(ds.points + 3 * j, out + 3 * i, 12);
         absent += !found;
     }
     CHECK(absent == 0, "%d cached points missing from an oversized batch", absent);
     free(out);
 
-    /* The mesh follows its points: resampled, it has the same centroid and lies in the unit ball. */
+    /* The mesh follows its points: resampled, it has about the same centroid (the cache's own centroid is
+     * off by about 0.01 per axis with 2000 points) and lies in the unit ball. */
     for (int i = 0; i < ds.nshapes; i++) {
         mc_mesh m;
         CHECK(mc_dataset_mesh(&ds, i, &m, err) == 0, "mesh %d: %s", i, err);
@@ -124,7 +125,7 @@ static void test_directory(void)
             for (int k = 0; k < 3; k++) c[k] += p[3 * j + k] / 4000, r += p[3 * j + k] * p[3 * j + k];
             rmax = fmax(rmax, sqrt(r));
         }
-        CHECK(sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]) < 0.05 && rmax < 1.1 && rmax > 0.9,   /* the cache, not the surface, sets the scale */
+        CHECK(sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]) < 0.06 && rmax < 1.1 && rmax > 0.9,
               "%s: normalised mesh centroid off by %g, radius %g", ds.names[i], sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]), rmax);
         free(p);
         mc_mesh_free(&m);
@@ -133,11 +134,11 @@ static void test_directory(void)
 
     /* Same seed, same caches; and a shape's cache does not depend on the split it was opened with. */
     mc_dataset all;
-    CHECK(mc_dataset_open(&all, dir, "all", 500, 7, err) == 0 && all.nshapes == 7, "all: %d shapes (%s)", all.nshapes, err);
+    CHECK(mc_dataset_open(&all, dir, "all", 2000, 7, err) == 0 && all.nshapes == 7, "all: %d shapes (%s)", all.nshapes, err);
     int same = 0;
     for (int i = 0; i < all.nshapes; i++)
         if (!strcmp(all.names[i], ds.names[0]))
-            same = !memcmp(all.points + (size_t)i * 1500, ds.points, 1500 * sizeof(float));
+            same = !memcmp(all.points + (size_t)i * 6000, ds.points, 6000 * sizeof(float));
     CHECK(same, "a shape's cache depends only on the seed and its name");
     mc_dataset_free(&all);
     mc_dataset_free(&ds);

@@ -38,7 +38,9 @@ static void run_case(const char **kernels, int nkernels, int trans_a, int trans_
 {
     int M = s.m, N = s.n, K = s.k;
     int lda = (trans_a ? M : K) + 3, ldb = (trans_b ? K : N) + 5, ldc = N + 2;
-    size_t na = (size_t)(trans_a ? K : M) * lda + 1, nb = (size_t)(trans_b ? N : K) * ldb + 1;
+    /* exactly as long as the last row needs, so the sanitizer sees any read past the matrix */
+    size_t na = (size_t)((trans_a ? K : M) - 1) * lda + (trans_a ? M : K);
+    size_t nb = (size_t)((trans_b ? N : K) - 1) * ldb + (trans_b ? K : N);
     size_t nc = (size_t)M * ldc;
     float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
     float *C0 = malloc(nc * sizeof *C0), *want = malloc(nc * sizeof *want), *got = malloc(nc * sizeof *got);
@@ -81,11 +83,13 @@ int main(void)
     CHECK(!mc_gemm_set_kernel("auto"), "auto must always be available");
 
     /* 1 and 7: below every tile; 17, 33: one full tile and a ragged one; 100, 257: several row blocks;
-     * K = 300 and 600: two and three kc passes (beta applied once); N = 600: two NC blocks. Big enough
-     * ones run on both threads, cut along M or N. */
+     * K = 300 and 600: two and three kc passes (beta applied once); N = 600: two NC blocks. Narrow
+     * ones (N <= 32, or M <= 28 with B stored K x N) read that operand in place; N <= 4 runs transposed. Big enough ones run on
+     * both threads, cut along M or N. */
     const shape shapes[] = {
         {1, 1, 1}, {7, 17, 33}, {17, 7, 1}, {33, 100, 17}, {100, 33, 257}, {257, 65, 100},
         {15, 513, 3}, {29, 31, 300}, {3, 40, 600}, {50, 600, 300}, {130, 48, 64},
+        {300, 20, 700}, {20, 300, 700}, {64, 3, 500}, {100, 1, 33}, {257, 4, 17},
     };
     const float ab[][2] = {{1, 0}, {2.5f, 1}, {-1, -0.5f}};
     mc_rng rng;

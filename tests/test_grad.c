@@ -22,6 +22,9 @@ static input make_input(int ndim, const int *shape, float lo, float hi)
     return in;
 }
 
+#define SHAPE(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__}
+static input U(int ndim, const int *shape) { return make_input(ndim, shape, -1, 1); }
+
 /* Values at least `gap` from every other and from zero: safe for max, relu and clamp. */
 static input separated_input(int ndim, const int *shape, float gap)
 {
@@ -148,19 +151,92 @@ static mc_tensor *bn(mc_tensor **x, int training)
 static mc_tensor *f_bn_train(mc_tensor **x) { return bn(x, 1); }
 static mc_tensor *f_bn_eval(mc_tensor **x)  { return bn(x, 0); }
 
+/* the fused layers: x (3,6,5), W (4, 5+3), b, s (3,3), gamma, beta */
+static mc_tensor *running(int C, int which)
+{
+    mc_tensor *t = mc_tensor_zeros(1, &C);
+    for (int c = 0; c < C; c++) t->data[c] = which ? 0.5f + 0.3f * c : 0.05f * c;
+    return t;
+}
+static mc_tensor *fused(mc_tensor **x, int training, int relu)
+{
+    int C = x[1]->shape[0];
+    return mc_linear_bn_act(x[0], x[1], x[2], x[3], x[4], x[5], running(C, 0), running(C, 1), training, 0.1f, 1e-5f, relu);
+}
+static mc_tensor *f_fused_train_relu(mc_tensor **x) { return fused(x, 1, 1); }
+static mc_tensor *f_fused_train(mc_tensor **x)      { return fused(x, 1, 0); }
+static mc_tensor *f_fused_eval_relu(mc_tensor **x)  { return fused(x, 0, 1); }
+static mc_tensor *fused_max(mc_tensor **x, int training, int relu)
+{
+    int C = x[1]->shape[0];
+    return mc_linear_bn_max(x[0], x[1], x[2], x[3], x[4], running(C, 0), running(C, 1), training, 0.1f, 1e-5f, relu);
+}
+static mc_tensor *f_fused_max_train(mc_tensor **x)      { return fused_max(x, 1, 0); }
+static mc_tensor *f_fused_max_train_relu(mc_tensor **x) { return fused_max(x, 1, 1); }
+static mc_tensor *f_fused_max_eval(mc_tensor **x)       { return fused_max(x, 0, 0); }
+
+static double max_diff(mc_tensor *a, mc_tensor *b)
+{
+    double worst = 0;
+    for (int64_t k = 0; k < a->size; k++) worst = fmax(worst, fabs(a->data[k] - b->data[k]));
+    return worst;
+}
+
+/* The fused layers against the ops they replace, with the concatenation written out: the same values
+ * and the same gradients. */
+static void fused_matches_composition(int training, int relu)
+{
+    input ins[6] = {U(SHAPE(3, 7, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)), make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4))};
+    mc_tensor *a[6], *b[6];
+    for (int k = 0; k < 6; k++) {
+        a[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); a[k]->requires_grad = 1;
+        b[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); b[k]->requires_grad = 1;
+    }
+    mc_tensor *w = mc_tensor_new(3, (int[]){3, 7, 4});
+    mc_rng_fill_uniform(&rng, w->data, w->size, -1, 1);
+    mc_tensor *y1 = fused(a, training, relu);
+    mc_tensor *s_repeated = mc_add(mc_tensor_zeros(3, (int[]){3, 7, 3}), mc_view(b[3], 3, 1, 3));
+    mc_tensor *cat = mc_concat((mc_tensor *[]){b[0], s_repeated}, 2, 2);                          /* (3,7,8) */
+    mc_tensor *y2 = mc_batchnorm(mc_linear(cat, b[1], b[2]), b[4], b[5], running(4, 0), running(4, 1), training, 0.1f, 1e-5f);
+    if (relu) y2 = mc_relu(y2);
+    mc_backward(mc_add(mc_sum(mc_mul(y1, w)), mc_sum(mc_mul(y2, w))));
+    double worst = max_diff(y1, y2);
+    for (int t = 0; t < 6; t++)
+        for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]));
+    CHECK(worst < 1e-4, "linear_bn (training %d, relu %d) differs from linear(concat) + batchnorm by %g", training, relu, worst);
+    mc_step_end();
+
+    /* linear_bn_max against linear, batchnorm and max over points */
+    for (int k = 0; k < 6; k++) {
+        a[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); a[k]->requires_grad = 1;
+        b[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); b[k]->requires_grad = 1;
+    }
+    mc_tensor *w5a = mc_slice(a[1], 1, 0, 5), *w5b = mc_slice(b[1], 1, 0, 5);
+    mc_tensor *m1 = mc_linear_bn_max(a[0], w5a, a[2], a[4], a[5], running(4, 0), running(4, 1), training, 0.1f, 1e-5f, relu);
+    mc_tensor *h = mc_batchnorm(mc_linear(b[0], w5b, b[2]), b[4], b[5], running(4, 0), running(4, 1), training, 0.1f, 1e-5f);
+    mc_tensor *m2 = mc_max_axis(relu ? mc_relu(h) : h, 1);
+    mc_tensor *wm = mc_tensor_new(2, (int[]){3, 4});
+    mc_rng_fill_uniform(&rng, wm->data, wm->size, -1, 1);
+    mc_backward(mc_add(mc_sum(mc_mul(m1, wm)), mc_sum(mc_mul(m2, wm))));
+    worst = max_diff(m1, m2);
+    for (int t = 0; t < 6; t++)
+        if (t != 3) for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]));
+    CHECK(worst < 1e-4, "linear_bn_max (training %d, relu %d) differs from linear + batchnorm + max by %g", training, relu, worst);
+    mc_step_end();
+    for (int k = 0; k < 6; k++) free(ins[k].data);
+}
+
 static mc_tensor *f_kld(mc_tensor **x)
 {
     mc_tensor *t = mc_sub(mc_sub(mc_add_scalar(x[1], 1), mc_square(x[0])), mc_exp(x[1]));
     return mc_scale(mc_sum(t), -0.5f / x[0]->shape[0]);
 }
 
-#define SHAPE(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__}
 #define CHECK_OP(name, f, ...) do { input ins_[] = {__VA_ARGS__};                            \
     int n_ = (int)(sizeof ins_ / sizeof ins_[0]);                                            \
     gradcheck(name, f, ins_, n_);                                                           \
     for (int k_ = 0; k_ < n_; k_++) free(ins_[k_].data); } while (0)
 
-static input U(int ndim, const int *shape) { return make_input(ndim, shape, -1, 1); }
 
 int main(void)
 {
@@ -209,5 +285,19 @@ int main(void)
     CHECK_OP("tensor used twice", f_twice, U(SHAPE(3, 4)));
     CHECK_OP("chamfer", f_chamfer, separated_input(SHAPE(2, 7, 3), 0.02f), separated_input(SHAPE(2, 5, 3), 0.03f));
     CHECK_OP("kld", f_kld, U(SHAPE(4, 6)), U(SHAPE(4, 6)));
+    CHECK_OP("linear_bn relu, training", f_fused_train_relu, U(SHAPE(3, 6, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)),
+             make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
+    CHECK_OP("linear_bn, training", f_fused_train, U(SHAPE(3, 6, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)),
+             make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
+    CHECK_OP("linear_bn relu, eval", f_fused_eval_relu, U(SHAPE(3, 6, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)),
+             make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
+    CHECK_OP("linear_bn_max, training", f_fused_max_train, separated_input(SHAPE(3, 6, 2), 0.05f), U(SHAPE(4, 2)), U(SHAPE(4)),
+             make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
+    CHECK_OP("linear_bn_max relu, training", f_fused_max_train_relu, separated_input(SHAPE(3, 6, 2), 0.05f), U(SHAPE(4, 2)),
+             U(SHAPE(4)), make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
+    CHECK_OP("linear_bn_max, eval", f_fused_max_eval, separated_input(SHAPE(3, 6, 2), 0.05f), U(SHAPE(4, 2)), U(SHAPE(4)),
+             make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
+    for (int training = 0; training < 2; training++)
+        for (int relu = 0; relu < 2; relu++) fused_matches_composition(training, relu);
     return test_summary("test_grad");
 }

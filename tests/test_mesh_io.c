@@ -243,6 +243,8 @@ static void test_ply(void)
     expect_err("absurd2.ply", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
                "element face 999999\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n",
                "header promises 999999 'face' elements");
+    expect_err("twovert.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\n"
+               "element vertex 1\nproperty float x\nend_header\n0 0 0\n1\n", "two 'vertex' elements");
     expect_err("nover.ply", "ply\nformat ascii 1.0\nelement point 1\nproperty float x\nend_header\n1\n", "no 'vertex' element");
     expect_err("noxyz.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nend_header\n1 2\n",
                "with x, y and z");
@@ -282,6 +284,8 @@ static void test_stl(void)
     CHECK(mc_mesh_load(put("pad.stl", o.b, o.n), &m, err) == 0 && m.nfaces == 12, "pad.stl: %s", err);
     mc_mesh_free(&m);
     expect_err_bytes("trunc.stl", o.b, o.n - 30, "trunc.stl: binary STL header promises 12 triangles (684 bytes) but the file has 655");
+    o.b[0] = 's';   /* "solid" at the start of a binary file must not make it ascii */
+    expect_err_bytes("trunc_solid.stl", o.b, o.n - 30, "trunc_solid.stl: binary STL header promises 12 triangles");
     memcpy(o.b + 84 + 50 * 3 + 16, &(float){ NAN }, 4);
     expect_err_bytes("nan.stl", o.b, 84 + 50 * 12, "nan.stl (triangle 3): vertex coordinate is not a finite number");
 

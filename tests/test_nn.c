@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct { mc_linear_layer fc1, fc2; mc_batchnorm_layer bn1; } mlp;
 
@@ -138,8 +140,32 @@ static void test_rng_portable(void)
     CHECK(fabs(s / 1e5) < 0.02 && fabs(s2 / 1e5 - 1) < 0.02, "normal: mean %.4f, var %.4f", s / 1e5, s2 / 1e5);
 }
 
+/* A shape mismatch is a programming error: the program stops, naming the op and both shapes. */
+static void shape_errors_name_both_shapes(void)
+{
+    int fd[2];
+    if (pipe(fd) != 0) { CHECK(0, "pipe"); return; }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        mc_tensor *x = mc_new(32, 2500, 3), *w = mc_new(64, 128);
+        mc_linear(x, w, NULL);
+        _exit(0);
+    }
+    close(fd[1]);
+    char msg[512] = {0};
+    ssize_t got = read(fd[0], msg, sizeof msg - 1);
+    (void)got;
+    close(fd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && strstr(msg, "linear") && strstr(msg, "(32,2500,3)") && strstr(msg, "(64,128)"),
+          "shape error message: %s", msg);
+}
+
 int main(void)
 {
+    shape_errors_name_both_shapes();
     test_rng_portable();
     test_linear_init();
     test_sgd_and_schedule();

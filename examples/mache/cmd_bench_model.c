@@ -1,0 +1,167 @@
+/* mache bench train | chamfer | sample: the model's costs, timed in-process (warm-up, then the median of
+ * several runs), with the peak resident memory of the whole process. */
+#include "examples/mache/args.h"
+#include "examples/mache/commands.h"
+#include "examples/mache/common.h"
+#include "tensor/gemm.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0;          /* Linux reports KiB */
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Points on random ellipsoids: the cost of a step does not depend on what the shapes are. */
+static void random_clouds(float *x, int B, int N, mc_rng *rng)
+{
+    for (int b = 0; b < B; b++) {
+        float ax = 0.5f + 0.5f * (float)mc_rng_uniform(rng), ay = 0.5f + 0.5f * (float)mc_rng_uniform(rng);
+        for (int p = 0; p < N; p++) {
+            float *v = x + ((int64_t)b * N + p) * 3;
+            double u = mc_rng_normal(rng), w = mc_rng_normal(rng), z = mc_rng_normal(rng), r = sqrt(u * u + w * w + z * z) + 1e-12;
+            v[0] = (float)(ax * u / r); v[1] = (float)(ay * w / r); v[2] = (float)(0.3 * z / r);
+        }
+    }
+}
+
+static int model_for(const char *cmd, const char *preset, const char *model, int latent, atlasnet *m)
+{
+    char err[MC_ERRLEN];
+    atlas_config cfg;
+    if (atlas_preset(preset, !strcmp(model, "vae"), &cfg, err)) { fprintf(stderr, "mache bench %s: %s\n", cmd, err); return 1; }
+    if (strcmp(model, "vae") && strcmp(model, "ae")) { fprintf(stderr, "mache bench %s: --model must be ae or vae\n", cmd); return 1; }
+    if (latent > 0) { cfg.latent = latent; if (!strcmp(preset, "paper")) cfg.dec = 0; }
+    atlas_init(m, &cfg, 1);
+    return 0;
+}
+
+int bench_train(int argc, char **argv)
+{
+    const char *preset = "cpu", *model = "vae";
+    int batch = 8, steps = 5, latent = 0;
+    const mc_opt opts[] = {
+        {"preset", OPT_STR, &preset, "cpu or paper (default cpu)"},
+        {"model", OPT_STR, &model, "ae or vae (default vae)"},
+        {"batch", OPT_INT, &batch, "shapes per step (default 8)"},
+        {"steps", OPT_INT, &steps, "timed steps after one warm-up step (default 5)"},
+        {"latent", OPT_INT, &latent, "latent size (preset default)"},
+        {0}};
+    const char *pos[1];
+    int npos, r = mc_parse_args(argc, argv, opts, "--preset P --batch B --steps S", pos, 0, &npos);
+    if (r) return r == 2 ? 0 : 1;
+    if (batch < 2 || steps < 1) { fprintf(stderr, "mache bench train: --batch must be >= 2 and --steps >= 1\n"); return 1; }
+    atlasnet m;
+    if (model_for("train", preset, model, latent, &m)) return 1;
+    const atlas_config *c = &m.cfg;
+    float *x = mc_malloc((size_t)batch * c->points * 3 * sizeof(float));
+    double *ms = mc_malloc((size_t)steps * sizeof *ms);
+    mc_rng rng;
+    mc_rng_seed(&rng, 1);
+    mc_adam adam = mc_adam_default(1e-3f);
+    atlas_loss_opts lo = {1, 0};
+    mc_set_training(1);
+    for (int s = -1; s < steps; s++) {
+        random_clouds(x, batch, c->points, &rng);
+        double t0 = now_seconds();
+        mc_tensor *points = mc_tensor_from(3, (int[]){batch, c->points, 3}, x);
+        atlas_losses l = atlas_forward(&m, points, &lo);
+        mc_params_zero_grad(&m.params);
+        mc_backward(l.total);
+        mc_adam_step(&adam, &m.params);
+        mc_step_end();
+        if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
+    }
+    double med = median(ms, steps);
+    printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, threads %d, gemm %s\n", preset, model,
+           (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, mc_num_threads(), mc_gemm_kernel_name());
+    printf("step median_ms=%.1f min_ms=%.1f max_ms=%.1f arena_mib=%.1f\n", med, ms[0], ms[steps - 1], mc_arena_capacity() / 1048576.0);
+    printf("shapes_per_s=%.3f peak_rss_mib=%.1f\n", batch / (med / 1e3), peak_rss_mib());
+    free(x); free(ms);
+    atlas_free(&m);
+    return 0;
+}
+
+int bench_chamfer(int argc, char **argv)
+{
+    int batch = 32, points = 2500, reps = 5;
+    const mc_opt opts[] = {
+        {"batch", OPT_INT, &batch, "pairs of point sets (default 32)"},
+        {"points", OPT_INT, &points, "points per set (default 2500)"},
+        {"reps", OPT_INT, &reps, "timed repetitions (default 5)"},
+        {0}};
+    const char *pos[1];
+    int npos, r = mc_parse_args(argc, argv, opts, "[--batch B] [--points N]", pos, 0, &npos);
+    if (r) return r == 2 ? 0 : 1;
+    if (batch < 1 || points < 1 || reps < 1) { fprintf(stderr, "mache bench chamfer: sizes must be positive\n"); return 1; }
+    float *a = mc_malloc((size_t)batch * points * 3 * sizeof(float)), *b = mc_malloc((size_t)batch * points * 3 * sizeof(float));
+    double *ms = mc_malloc((size_t)reps * sizeof *ms);
+    mc_rng rng;
+    mc_rng_seed(&rng, 2);
+    random_clouds(a, batch, points, &rng);
+    random_clouds(b, batch, points, &rng);
+    for (int s = -1; s < reps; s++) {
+        double t0 = now_seconds();
+        mc_tensor *ta = mc_tensor_from(3, (int[]){batch, points, 3}, a), *tb = mc_tensor_from(3, (int[]){batch, points, 3}, b);
+        ta->requires_grad = 1;
+        mc_backward(mc_chamfer(ta, tb));
+        mc_step_end();
+        if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
+    }
+    double med = median(ms, reps), pairs = (double)batch * points * points;
+    printf("chamfer forward+backward: %d x (%d vs %d points), threads %d, median_ms=%.2f\n", batch, points, points, mc_num_threads(), med);
+    printf("point_pairs_per_s=%.3g shapes_per_s=%.1f peak_rss_mib=%.1f\n", pairs / (med / 1e3), batch / (med / 1e3), peak_rss_mib());
+    free(a); free(b); free(ms);
+    return 0;
+}
+
+int bench_sample(int argc, char **argv)
+{
+    const char *preset = "cpu";
+    int count = 4, resolution = 30000;
+    const mc_opt opts[] = {
+        {"preset", OPT_STR, &preset, "cpu or paper (default cpu)"},
+        {"count", OPT_INT, &count, "meshes to decode (default 4)"},
+        {"resolution", OPT_INT, &resolution, "vertices per mesh (default 30000, as AtlasNet)"},
+        {0}};
+    const char *pos[1];
+    int npos, r = mc_parse_args(argc, argv, opts, "[--preset P] [--count N] [--resolution R]", pos, 0, &npos);
+    if (r) return r == 2 ? 0 : 1;
+    if (count < 1 || resolution < 4) { fprintf(stderr, "mache bench sample: --count >= 1, --resolution >= 4\n"); return 1; }
+    atlasnet m;
+    if (model_for("sample", preset, "vae", 0, &m)) return 1;
+    float *z = mc_malloc((size_t)m.cfg.latent * sizeof(float));
+    double *ms = mc_malloc((size_t)count * sizeof *ms);
+    mc_rng rng;
+    mc_rng_seed(&rng, 3);
+    for (int s = -1; s < count; s++) {
+        mc_rng_fill_normal(&rng, z, m.cfg.latent, 0, 1);
+        double t0 = now_seconds();
+        mc_mesh mesh;
+        atlas_mesh(&m, z, resolution, &mesh, NULL);
+        mc_mesh_free(&mesh);
+        if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
+    }
+    double med = median(ms, count);
+    printf("sample %s: meshes of %d vertices, threads %d, median_ms=%.1f\n", preset, resolution, mc_num_threads(), med);
+    printf("meshes_per_s=%.2f peak_rss_mib=%.1f\n", 1e3 / med, peak_rss_mib());
+    free(z); free(ms);
+    atlas_free(&m);
+    return 0;
+}
