@@ -70,9 +70,12 @@ T=$OUT/ae2vae_kl$CHOSEN
 train "$T" "$EA" --data "$SRC" --model vae --preset cpu --init-from "$AE/model.ckpt" --kl-weight "$CHOSEN" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
 vae_row "AE -> VAE ($EA epochs from the AE, KL weight $CHOSEN)" "$T" ae2vae
 reconstruct "$AE/model.ckpt" "$SRC" "$OUT/recon_train" "$N" --split train
+only "$OUT/recon_train" '*_recon.obj' "$OUT/recon_only"
+eval_gen "$OUT/recon_only" "$SRC"
+row "| AE reconstructions of $N training shapes (what decoding real latents gives) | | | | | | $MMD | $COV | $NNA |"
 only "$OUT/recon_train" '*_input.obj' "$OUT/train_only"
 eval_gen "$OUT/train_only" "$SRC"
-row "| real training shapes (a perfect generator) | | | | | | $MMD | $COV | $NNA |"
+row "| $N real training shapes (a perfect generator) | | | | | | $MMD | $COV | $NNA |"
 
 reconstruct "$OUT/vae_kl$CHOSEN/model.ckpt" "$SRC" "$OUT/recon_vae_chosen" 8
 picture "$OUT/recon_vae_chosen/pairs8.png" "VAE with KL weight $CHOSEN: reconstructions of 8 test shapes"
