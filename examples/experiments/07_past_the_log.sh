@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Experiment 7: the log's open problems, solved (on swords by default, DATA7=... for another set).
+# Experiment 7: the log's open problems, solved (on swords by default; DATA7=procedural:plane:1000
+# OUT=results/07_past_the_log_planes KL_WEIGHTS=... repeats it on planes against experiments 1-3's models).
 #  (a) the KL scaled to the reconstruction term: the KL is summed over 256 latent dimensions while the
 #      Chamfer is a per-point mean of order 1e-3, so weight 1 drowns the reconstruction. Sweep small weights
 #      (KL_WEIGHTS, default "1e-3 1e-4 3e-5 1e-5") with a KL warm-up (20 epochs) and the logvar head started at -6
 #      (FREE_BITS=x adds --free-bits x); pick the setting whose reconstructions are within 1.2x of the AE's
 #      Chamfer and whose samples have the best 1-NNA.
 #  (b) AE -> VAE transfer: the AE's weights into a VAE (--init-from; the mu head starts as the identity),
-#      trained AE2VAE_EPOCHS (default 60) with the chosen weight.
+#      trained AE2VAE_EPOCHS (default half the epochs: 60 on swords) with the chosen weight.
 #  (c) a second baseline: a 10-component Gaussian mixture fitted to the AE's latents of the training shapes.
 # Reuses experiment 3's sword AE and VAE.
 source "$(dirname "$0")/lib.sh"
 init 07_past_the_log "past the log: scaled KL, AE -> VAE transfer, GMM prior"
 
 SRC=${DATA7:-$SWORDS}
-E=$(epochs 120)
-WARM=$(epochs 20)
-if [ "$SRC" = "$SWORDS" ]; then AE=$RESULTS/03_vae/ae_swords VLOG=$RESULTS/03_vae/vae_swords; else AE=$OUT/ae VLOG=$OUT/vae_log; fi
+if [ "$SRC" = "$SWORDS" ]; then
+    E=$(epochs 120) AE=$RESULTS/03_vae/ae_swords VLOG=$RESULTS/03_vae/vae_swords
+elif [ "$SRC" = "$PLANES" ]; then
+    E=$(epochs 25) AE=$RESULTS/01_ae_planes/ae VLOG=$RESULTS/03_vae/vae_planes
+else
+    E=$(epochs 120) AE=$OUT/ae VLOG=$OUT/vae_log
+fi
+WARM=$(( E / 6 > 0 ? E / 6 : 1 ))   # KL warm-up over the first sixth of the epochs (20 of 120)
 train "$AE" "$E" --data "$SRC" --model ae --preset cpu
 train "$VLOG" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1
 EXTRA=()
@@ -73,7 +79,7 @@ for t in 0.7 0.5; do
     picture "$OUT/samples_vae_chosen_t$t/first16.png" "VAE with KL weight $CHOSEN: samples at temperature $t"
 done
 
-EA=$(epochs ${AE2VAE_EPOCHS:-60})
+EA=${AE2VAE_EPOCHS:-$(( E / 2 > 0 ? E / 2 : 1 ))}
 T=$OUT/ae2vae_kl$CHOSEN
 train "$T" "$EA" --data "$SRC" --model vae --preset cpu --init-from "$AE/model.ckpt" --kl-weight "$CHOSEN" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
 vae_row "AE -> VAE ($EA epochs from the AE, KL weight $CHOSEN)" "$T" ae2vae
