@@ -231,6 +231,7 @@ finish() {
         echo "Reconstruction: Chamfer x1e3 and F-score on the test split as \`mache eval\` computes them;"
         echo "generation metrics (eval --generated, $GEN_POINTS points per shape) against a reference set's test split (\`$(gen_ref "$PLANES")\` for planes, \`$(gen_ref "$SWORDS")\` for swords, at most $GEN_N shapes): MMD-CD x1e3 (lower is better),"
         echo "COV-CD % (higher is better), 1-NNA-CD % (50 is ideal, 100 means generated and real shapes are told apart perfectly)."
+        echo "\"train s\" is the sum of the epoch times in the run's log.csv: it depends on the machine's load at the time (a shared machine here)."
         echo
         cat "$OUT/.notes"
         cat "$OUT/.tables"
