@@ -19,11 +19,11 @@ echo "== 1/5 data: $DATA (a few of them as OBJ files in $OUT/data)"
 CAT=$(echo "$DATA" | cut -d: -f2)
 case "$DATA" in procedural:*) "$MACHE" data --category "$CAT" --count 8 --out "$OUT/data" > /dev/null ;; esac
 
-echo "== 2/5 train a VAE ($EPOCHS epochs, cpu preset, KL weight 1e-4 with warm-up; progress in $OUT/train.log)"
-# KL weight 1e-4: the KL is summed over 256 latent dimensions, the Chamfer is a per-point mean ~1e-3
+echo "== 2/5 train a VAE ($EPOCHS epochs, cpu preset, KL weight 1e-5 with warm-up; progress in $OUT/train.log)"
+# KL weight 1e-5: the KL is summed over 256 latent dimensions, the Chamfer is a per-point mean ~1e-3
 # (weight 1 collapses the posterior: see examples/experiments/07_past_the_log.sh)
 "$MACHE" train --data "$DATA" --model vae --preset cpu --epochs "$EPOCHS" --lr-steps "$STEP" \
-    --kl-weight 1e-4 --kl-warmup $(( EPOCHS / 6 + 1 )) --logvar-init -6 --out "$OUT/run" > "$OUT/train.log" 2>&1 \
+    --kl-weight 1e-5 --kl-warmup $(( EPOCHS / 6 + 1 )) --logvar-init -6 --out "$OUT/run" > "$OUT/train.log" 2>&1 \
     || { tail -5 "$OUT/train.log" >&2; exit 1; }
 tail -1 "$OUT/train.log"
 "$MACHE" plot "$OUT/run/log.csv" --y loss,chamfer,kld,test_chamfer_x1e3 --logy --out "$OUT/curves.png" > /dev/null

@@ -55,19 +55,19 @@ vae_row() {
     row "| $1 | z ~ N(0, I) | $(train_seconds "$2") | $CD | $FS | $(active_dims "$2") | $MMD | $COV | $NNA |"
 }
 vae_row "VAE, the log's settings (KL weight 1)" "$VLOG" vae_log
-BEST= BEST_NNA= BEST_CD= FALLBACK= FALLBACK_CD=
+BEST= BEST_NNA= BEST_CD= FALLBACK= FALLBACK_CD= FALLBACK_NNA=
 for w in $WEIGHTS; do
     vae_row "VAE, KL weight $w, warm-up $WARM, logvar init -6${FREE_BITS:+, free bits $FREE_BITS}" "$OUT/vae_kl$w" "vae_kl$w"
     if awk -v c="$V_CD" -v a="$AE_CD" 'BEGIN { exit !(c <= 1.2 * a) }'; then
         if [ -z "$BEST" ] || awk -v n="$V_NNA" -v b="$BEST_NNA" 'BEGIN { exit !(n < b) }'; then BEST=$w BEST_NNA=$V_NNA BEST_CD=$V_CD; fi
     fi
-    if [ -z "$FALLBACK" ] || awk -v c="$V_CD" -v b="$FALLBACK_CD" 'BEGIN { exit !(c < b) }'; then FALLBACK=$w FALLBACK_CD=$V_CD; fi
+    if [ -z "$FALLBACK" ] || awk -v c="$V_CD" -v b="$FALLBACK_CD" 'BEGIN { exit !(c < b) }'; then FALLBACK=$w FALLBACK_CD=$V_CD FALLBACK_NNA=$V_NNA; fi
 done
 if [ -n "$BEST" ]; then
-    CHOSEN=$BEST
+    CHOSEN=$BEST CHOSEN_CD=$BEST_CD CHOSEN_NNA=$BEST_NNA
     note "Chosen KL weight: $BEST (chamfer $BEST_CD vs the AE's $AE_CD: $(awk -v c="$BEST_CD" -v a="$AE_CD" 'BEGIN { printf "%.2f", c / a }')x; its samples' 1-NNA $BEST_NNA % vs $AEN_NNA % for z ~ N(0, I) into the AE decoder and $AEG_NNA % for the AE with a GMM prior)."
 else
-    CHOSEN=$FALLBACK
+    CHOSEN=$FALLBACK CHOSEN_CD=$FALLBACK_CD CHOSEN_NNA=$FALLBACK_NNA
     note "No weight in the sweep reconstructs within 1.2x of the AE's chamfer ($AE_CD); the closest is $FALLBACK (chamfer $FALLBACK_CD), used for the AE -> VAE transfer."
 fi
 
@@ -83,13 +83,25 @@ EA=${AE2VAE_EPOCHS:-$(( E / 2 > 0 ? E / 2 : 1 ))}
 T=$OUT/ae2vae_kl$CHOSEN
 train "$T" "$EA" --data "$SRC" --model vae --preset cpu --init-from "$AE/model.ckpt" --kl-weight "$CHOSEN" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
 vae_row "AE -> VAE ($EA epochs from the AE, KL weight $CHOSEN)" "$T" ae2vae
+T_CD=$V_CD T_NNA=$V_NNA
+
+# verdict LABEL CD NNA : the two criteria (chamfer within 1.2x of the AE's; samples' 1-NNA below the AE's with z ~ N(0, I))
+verdict() {
+    awk -v l="$1" -v c="$2" -v n="$3" -v a="$AE_CD" -v an="$AEN_NNA" 'BEGIN {
+        printf "%s: chamfer %.4f = %.2fx the AE'"'"'s (%s), 1-NNA %.2f %% vs %.2f %% for z ~ N(0, I) into the AE decoder (%+.1f points): %s.\n",
+            l, c, c / a, (c <= 1.2 * a ? "within 1.2x" : "not within 1.2x"), n, an, n - an,
+            (c <= 1.2 * a && n < an ? "both criteria hold" : "the criteria do not both hold") }'
+}
+note "Criteria. $(verdict "VAE from scratch, KL weight $CHOSEN" "$CHOSEN_CD" "$CHOSEN_NNA") $(verdict "AE -> VAE, KL weight $CHOSEN" "$T_CD" "$T_NNA")"
 reconstruct "$AE/model.ckpt" "$SRC" "$OUT/recon_train" "$N" --split train
 only "$OUT/recon_train" '*_recon.obj' "$OUT/recon_only"
 eval_gen "$OUT/recon_only" "$SRC"
-row "| AE reconstructions of $N training shapes (what decoding real latents gives) | | | | | | $MMD | $COV | $NNA |"
+NT=$(ls "$OUT/recon_only" | wc -l)
+row "| AE reconstructions of $NT training shapes (what decoding real latents gives) | | | | | | $MMD | $COV | $NNA |"
+note "Reading 1-NNA: the AE's own reconstructions of training shapes score $NNA % (MMD $MMD): the decoder's meshes are told apart from real ones by their surfaces even when the latent is a real shape's, so with this decoder no sampler can come near 50 %; compare 1-NNA between samplers, and MMD (closeness to the real shapes) and COV (diversity) beside it."
 only "$OUT/recon_train" '*_input.obj' "$OUT/train_only"
 eval_gen "$OUT/train_only" "$SRC"
-row "| $N real training shapes (a perfect generator) | | | | | | $MMD | $COV | $NNA |"
+row "| $NT real training shapes (a perfect generator) | | | | | | $MMD | $COV | $NNA |"
 
 reconstruct "$OUT/vae_kl$CHOSEN/model.ckpt" "$SRC" "$OUT/recon_vae_chosen" 8
 picture "$OUT/recon_vae_chosen/pairs8.png" "VAE with KL weight $CHOSEN: reconstructions of 8 test shapes"
