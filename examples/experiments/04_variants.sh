@@ -14,7 +14,7 @@ run_set() {
     train "$OUT/no_relu_end_$set" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1 --no-relu-end
     train "$OUT/no_fc_$set" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1 --no-fc
     train "$OUT/kl0.1_$set" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 0.1
-    table "VAE variants on $set (test split; samples z ~ N(0, I) vs $N test shapes)" \
+    table "VAE variants on $set (reconstruction: test split; samples z ~ N(0, I) vs $N unseen reference shapes)" \
         "| variant | epochs | train s | chamfer x1e3 | F-score | active dims | final KL (nats) | samples MMD x1e3 | COV % | 1-NNA % |"
     local v D label
     for v in base no_relu_end no_fc kl0.1; do
