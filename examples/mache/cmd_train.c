@@ -321,10 +321,12 @@ int cmd_train(int argc, char **argv)
         for (int d = 0; d < c->latent; d++) fprintf(kl_log, ",%.4f", st.kl_dim[d]);
         fprintf(kl_log, "\n");
         fflush(kl_log);
-        if (!o.quiet)
+        if (!o.quiet) {
             printf("epoch %3d/%d  loss %.5f  chamfer %.5f  kl %.3f  test chamfer_x1e3 %.3f  fscore %.3f  active %d/%d  %.1f shapes/s\n",
                    epoch + 1, o.epochs, sum_loss / n, sum_cd / n, sum_kl / n, st.chamfer_x1e3, st.fscore, st.active,
                    c->latent, steps_per_epoch * B / seconds);
+            fflush(stdout);   /* progress reaches a log file as it happens, not at exit */
+        }
         if ((epoch + 1) % o.save_every == 0 || epoch + 1 == o.epochs) {
             opts_text(&o, epoch + 1, text, sizeof text);
             snprintf(path, sizeof path, "%s/last.ckpt", o.out);
