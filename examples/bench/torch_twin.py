@@ -11,7 +11,8 @@ exits 0.
     /usr/bin/python3 examples/bench/torch_twin.py gemm --m 800 --k 1026 --n 1026
 
 train: one warm-up step, then S timed steps (forward + backward + Adam step) on random point clouds;
-last line `shapes_per_s=<batch / median step time> peak_rss_mib=<ru_maxrss>`.
+last line `shapes_per_s=<batch / median step time> peak_rss_mib=<ru_maxrss>`. Each step also prints its
+CPU time: about threads x wall means the machine was ours; much less means other load stole the cores.
 gemm: times torch.matmul on float32 (the BLAS PyTorch is linked with); last line `gflops=<float>`.
 """
 import argparse
