@@ -2,13 +2,13 @@
 # make demo: on a bare machine in a few minutes, train a small AtlasNet VAE on built-in procedural swords,
 # then write its reconstructions, novel samples, an interpolation and pictures into one folder.
 #   sh examples/demo.sh [BUILD]   (BUILD holds the mache binary; default build)
-# Environment: DEMO_OUT (default demo/), DEMO_DATA (default procedural:sword:100), DEMO_EPOCHS (default 60).
+# Environment: DEMO_OUT (default demo/), DEMO_DATA (default procedural:sword:100), DEMO_EPOCHS (default 120).
 set -eu
 BUILD=${1:-build}
 MACHE=$BUILD/mache
 OUT=${DEMO_OUT:-demo}
 DATA=${DEMO_DATA:-procedural:sword:100}
-EPOCHS=${DEMO_EPOCHS:-60}
+EPOCHS=${DEMO_EPOCHS:-120}
 STEP=$(( EPOCHS * 4 / 5 ))
 [ -x "$MACHE" ] || { echo "demo: no $MACHE (run make)" >&2; exit 1; }
 T0=$(date +%s)
