@@ -204,7 +204,7 @@ int cmd_interpolate(int argc, char **argv)
     if (r) return r == 2 ? 0 : 1;
     if (!ckpt || !from || !to || !out) { fprintf(stderr, "mache interpolate: --ckpt, --from, --to and --out are required\n"); return 1; }
     if (steps < 2 || resolution < 4) { fprintf(stderr, "mache interpolate: --steps must be >= 2 and --resolution >= 4\n"); return 1; }
-    char err[MC_ERRLEN];
+    char err[MC_ERRLEN] = "";   /* set only by mkdir_p below; the other steps print their own errors */
     atlasnet m;
     if (load_model("interpolate", ckpt, &m)) return 1;
     int N = m.cfg.points, L = m.cfg.latent, status = 0;
