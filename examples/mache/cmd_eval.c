@@ -87,7 +87,7 @@ int cmd_eval(int argc, char **argv)
     float *clouds = dataset_clouds(&ds, m.cfg.points, 777);
     float *mu = mc_malloc((size_t)ds.nshapes * m.cfg.latent * sizeof(float)), *recon = mc_malloc((size_t)ds.nshapes * N * 3 * sizeof(float));
     float *truth = N == m.cfg.points ? clouds : dataset_clouds(&ds, N, 778);
-    encode_clouds(&m, clouds, ds.nshapes, mu);
+    encode_clouds(&m, clouds, ds.nshapes, mu, NULL);
     decode_latents(&m, mu, ds.nshapes, N, 4242, recon);
     FILE *out = csv ? fopen(csv, "w") : NULL;
     if (csv && !out) { fprintf(stderr, "mache eval: %s: cannot write\n", csv); return 1; }

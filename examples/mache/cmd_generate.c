@@ -69,7 +69,7 @@ int cmd_reconstruct(int argc, char **argv)
     if (open_data("reconstruct", data, split, 8 * m.cfg.points, 1, &ds)) { atlas_free(&m); return 1; }
     if (count > ds.nshapes) count = ds.nshapes;
     float *clouds = dataset_clouds(&ds, m.cfg.points, 777), *mu = mc_malloc((size_t)count * m.cfg.latent * sizeof(float));
-    encode_clouds(&m, clouds, count, mu);
+    encode_clouds(&m, clouds, count, mu, NULL);
     sheet_writer w = {0};
     mc_sheet_init(&w.sheet, 2 * count, 4, 200, 1);
     int status = 0;
@@ -137,7 +137,7 @@ int cmd_sample(int argc, char **argv)
         mc_dataset ds;
         if (open_data("sample", fit, "train", 8 * m.cfg.points, 1, &ds)) { atlas_free(&m); free(z); return 1; }
         float *clouds = dataset_clouds(&ds, m.cfg.points, 777), *mu = mc_malloc((size_t)ds.nshapes * L * sizeof(float));
-        encode_clouds(&m, clouds, ds.nshapes, mu);
+        encode_clouds(&m, clouds, ds.nshapes, mu, NULL);
         mc_gmm g;
         mc_gmm_fit(&g, mu, ds.nshapes, L, components, 50, &rng);
         printf("fitted a %d-component Gaussian mixture to %d latent vectors of %s\n", g.k, ds.nshapes, fit);
@@ -216,7 +216,7 @@ int cmd_interpolate(int argc, char **argv)
         status = 1;
         goto done;
     }
-    encode_clouds(&m, clouds, 2, ends);
+    encode_clouds(&m, clouds, 2, ends, NULL);
     sheet_writer w = {0};
     mc_sheet_init(&w.sheet, steps, steps, 160, 1);
     for (int k = 0; k < steps && !status; k++) {

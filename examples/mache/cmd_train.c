@@ -93,28 +93,14 @@ static void evaluate(atlasnet *m, const mc_dataset *test, const float *clouds, t
 {
     int n = test->nshapes, N = m->cfg.points, L = m->cfg.latent;
     float *mu = mc_malloc((size_t)n * L * sizeof(float)), *recon = mc_malloc((size_t)n * N * 3 * sizeof(float));
-    float *logvar = NULL;
-    encode_clouds(m, clouds, n, mu);
+    float *logvar = m->cfg.vae ? mc_malloc((size_t)n * L * sizeof(float)) : NULL;
+    encode_clouds(m, clouds, n, mu, logvar);
     decode_latents(m, mu, n, N, 4242, recon);
     st->chamfer_x1e3 = st->fscore = 0;
     for (int s = 0; s < n; s++) {
         double f;
         st->chamfer_x1e3 += 1e3 * mc_chamfer_pair(recon + (int64_t)s * N * 3, N, clouds + (int64_t)s * N * 3, N, 1e-3, &f) / n;
         st->fscore += f / n;
-    }
-    if (m->cfg.vae) {    /* KL per dimension needs logvar too: one more eval pass over the heads */
-        logvar = mc_malloc((size_t)n * L * sizeof(float));
-        int prev = mc_set_grad_enabled(0), prev_train = mc_training();
-        mc_set_training(0);
-        for (int first = 0; first < n; first += 32) {
-            int B = n - first < 32 ? n - first : 32;
-            mc_tensor *x = mc_tensor_from(3, (int[]){B, N, 3}, clouds + (int64_t)first * N * 3), *mu_t, *lv;
-            atlas_encode(m, x, &mu_t, &lv);
-            memcpy(logvar + (int64_t)first * L, lv->data, (size_t)B * L * sizeof(float));
-            mc_step_end();
-        }
-        mc_set_training(prev_train);
-        mc_set_grad_enabled(prev);
     }
     st->active = 0;
     for (int d = 0; d < L; d++) {

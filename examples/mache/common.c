@@ -49,15 +49,16 @@ int open_data(const char *cmd, const char *src, const char *split, int cache_poi
 
 enum { EVAL_BATCH = 32 };
 
-void encode_clouds(atlasnet *m, const float *clouds, int count, float *mu)
+void encode_clouds(atlasnet *m, const float *clouds, int count, float *mu, float *logvar)
 {
     int prev_grad = mc_set_grad_enabled(0), prev_train = mc_training(), N = m->cfg.points, L = m->cfg.latent;
     mc_set_training(0);
     for (int first = 0; first < count; first += EVAL_BATCH) {
         int B = count - first < EVAL_BATCH ? count - first : EVAL_BATCH;
-        mc_tensor *x = mc_tensor_from(3, (int[]){B, N, 3}, clouds + (int64_t)first * N * 3), *z;
-        atlas_encode(m, x, &z, NULL);
+        mc_tensor *x = mc_tensor_from(3, (int[]){B, N, 3}, clouds + (int64_t)first * N * 3), *z, *lv = NULL;
+        atlas_encode(m, x, &z, logvar && m->cfg.vae ? &lv : NULL);
         memcpy(mu + (int64_t)first * L, z->data, (size_t)B * L * sizeof(float));
+        if (lv) memcpy(logvar + (int64_t)first * L, lv->data, (size_t)B * L * sizeof(float));
         mc_step_end();
     }
     mc_set_training(prev_train);

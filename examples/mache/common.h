@@ -11,8 +11,9 @@ int  mkdir_p(const char *path, char *err);
 int  load_model(const char *cmd, const char *ckpt, atlasnet *m);
 int  open_data(const char *cmd, const char *src, const char *split, int cache_points, uint64_t seed, mc_dataset *ds);
 
-/* Eval-mode encoding of count clouds of cfg.points points each into mu (count x latent). */
-void encode_clouds(atlasnet *m, const float *clouds, int count, float *mu);
+/* Eval-mode encoding of count clouds of cfg.points points each into mu (count x latent), and for a VAE
+ * into logvar too when it is non-NULL. */
+void encode_clouds(atlasnet *m, const float *clouds, int count, float *mu, float *logvar);
 /* Eval-mode decoding of count latent vectors into n points each (random template points, seeded). */
 void decode_latents(atlasnet *m, const float *z, int count, int n, uint64_t seed, float *points);
 
