@@ -36,10 +36,19 @@ mc_tensor *mc_tensor_from(int ndim, const int *shape, const float *data);   /* c
 /* Record an op's entry if any input needs a gradient and grad mode is on; marks out->requires_grad.
  * Returns the entry (for the op to fill f/i/saved) or NULL when nothing is recorded. */
 mc_node *mc_record(const char *op, mc_tensor *out, mc_tensor **in, int nin, mc_backward_fn backward);
-/* The gradient buffer of t, allocated (zeroed) in the arena on first use. */
+/* The gradient buffer of t, zeroed on first use: from the step arena (a spare one of the same size if
+ * there is one). mc_grad_release gives it back; t->grad is NULL after. */
 float   *mc_grad(mc_tensor *t);
-/* Seeds d(loss)/d(loss) = 1 (loss must have one element) and runs the tape backwards. */
+void     mc_grad_release(mc_tensor *t);
+/* Seeds d(loss)/d(loss) = 1 (loss must have one element) and runs the tape backwards. The gradients of
+ * intermediate results are released as soon as their entry has run (as in PyTorch, only leaves keep
+ * theirs), so the backward holds few of them at once. */
 void     mc_backward(mc_tensor *loss);
+/* The same, and each leaf (a parameter, or an input marked requires_grad) is handed to ready the moment
+ * its gradient is complete: after the backward of the first tape entry that read it. An optimizer can
+ * update that parameter there and release its gradient (see mc_adam_backward). */
+typedef void (*mc_grad_ready_fn)(mc_tensor *leaf, void *ctx);
+void     mc_backward_each(mc_tensor *loss, mc_grad_ready_fn ready, void *ctx);
 /* Ends a step: clears the tape and rewinds the arena. Parameter tensors (heap) are untouched. */
 void     mc_step_end(void);
 int      mc_tape_length(void);

@@ -123,20 +123,55 @@ mc_node *mc_record(const char *op, mc_tensor *out, mc_tensor **in, int nin, mc_b
     memset(n, 0, sizeof *n);
     n->op = op;
     n->out = out;
+    out->node = tape.n;
     n->nin = nin;
     n->in = mc_arena_alloc((size_t)nin * sizeof *n->in);
     memcpy(n->in, in, (size_t)nin * sizeof *n->in);
+    for (int k = 0; k < nin; k++)
+        if (in[k] && in[k]->requires_grad) in[k]->pending++;
     n->backward = backward;
     return n;
 }
 
+/* ---- gradient buffers: an intermediate's gradient is dead once its entry has run its backward, so
+ * the buffer goes to a free list and the next gradient of the same size takes it. A backward through K
+ * identical patch decoders then holds one patch's gradients at a time, not K. ---- */
+static struct {
+    float **bufs;
+    size_t *bytes;
+    int     n, cap;
+} spare;
+
 float *mc_grad(mc_tensor *t)
 {
-    if (!t->grad) t->grad = mc_arena_zalloc((size_t)t->size * sizeof(float));
-    return t->grad;
+    if (t->grad) return t->grad;
+    size_t bytes = (size_t)t->size * sizeof(float);
+    for (int k = spare.n - 1; k >= 0; k--)
+        if (spare.bytes[k] == bytes) {
+            t->grad = spare.bufs[k];
+            spare.n--;
+            spare.bufs[k] = spare.bufs[spare.n];
+            spare.bytes[k] = spare.bytes[spare.n];
+            memset(t->grad, 0, bytes);
+            return t->grad;
+        }
+    return t->grad = mc_arena_zalloc(bytes);
 }
 
-void mc_backward(mc_tensor *loss)
+void mc_grad_release(mc_tensor *t)
+{
+    if (!t->grad) return;
+    if (spare.n == spare.cap) {
+        spare.cap = spare.cap ? 2 * spare.cap : 64;
+        spare.bufs = mc_realloc(spare.bufs, (size_t)spare.cap * sizeof *spare.bufs);
+        spare.bytes = mc_realloc(spare.bytes, (size_t)spare.cap * sizeof *spare.bytes);
+    }
+    spare.bufs[spare.n] = t->grad;
+    spare.bytes[spare.n++] = (size_t)t->size * sizeof(float);
+    t->grad = NULL;
+}
+
+void mc_backward_each(mc_tensor *loss, mc_grad_ready_fn ready, void *ctx)
 {
     if (loss->size != 1) {
         char s[64];
@@ -147,12 +182,23 @@ void mc_backward(mc_tensor *loss)
     for (int k = tape.n - 1; k >= 0; k--) {
         mc_node *n = &tape.nodes[k];
         if (n->out->grad) n->backward(n);   /* an output no gradient reached has nothing to pass on */
+        mc_grad_release(n->out);            /* nothing reads it again */
+        for (int i = 0; i < n->nin; i++) {
+            mc_tensor *x = n->in[i];
+            if (x && x->requires_grad && --x->pending == 0 && !x->node && ready) ready(x, ctx);
+        }
     }
 }
 
+void mc_backward(mc_tensor *loss) { mc_backward_each(loss, NULL, NULL); }
+
 void mc_step_end(void)
 {
+    for (int k = 0; k < tape.n; k++)        /* parameters outlive the step: clear their counts */
+        for (int i = 0; i < tape.nodes[k].nin; i++)
+            if (tape.nodes[k].in[i]) tape.nodes[k].in[i]->pending = 0;
     tape.n = 0;
+    spare.n = 0;
     arena_rewind();
 }
 

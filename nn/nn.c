@@ -135,25 +135,69 @@ static int updatable(const mc_param *p) { return p->trainable && !p->frozen && p
 
 mc_adam mc_adam_default(float lr) { return (mc_adam){lr, 0.9f, 0.999f, 1e-8f, 0}; }
 
+/* One parameter's update, torch.optim.Adam (1.13, single-tensor path) in the same order of operations.
+ * g NULL is a zero gradient. */
+static void adam_update(const mc_adam *opt, mc_param *p, const float *g)
+{
+    int64_t n = p->t.size;
+    if (!p->m) { p->m = mc_calloc((size_t)n, sizeof(float)); p->v = mc_calloc((size_t)n, sizeof(float)); }
+    p->step++;
+    float bc1 = 1 - powf(opt->beta1, (float)p->step), bc2 = 1 - powf(opt->beta2, (float)p->step);
+    float step_size = opt->lr / bc1, bc2_sqrt = sqrtf(bc2);
+    float *w = p->t.data, *m = p->m, *v = p->v;
+    #pragma omp parallel for if (n > 65536)
+    for (int64_t i = 0; i < n; i++) {
+        float gi = (g ? g[i] : 0) + opt->weight_decay * w[i];
+        m[i] = opt->beta1 * m[i] + (1 - opt->beta1) * gi;
+        v[i] = opt->beta2 * v[i] + (1 - opt->beta2) * gi * gi;
+        w[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + opt->eps);
+    }
+}
+
 void mc_adam_step(const mc_adam *opt, mc_params *ps)
 {
+    for (int k = 0; k < ps->n; k++)
+        if (updatable(ps->items[k])) adam_update(opt, ps->items[k], ps->items[k]->t.grad);
+}
+
+typedef struct adam_pass {
+    const mc_adam *opt;
+    mc_params *ps;
+    unsigned char *done;    /* per parameter: updated in this backward */
+    int cursor;             /* where the last ready parameter was found */
+} adam_pass;
+
+/* A leaf's gradient is complete: if it is one of the parameters, update it and give the buffer back. */
+static void adam_ready(mc_tensor *leaf, void *ctx)
+{
+    adam_pass *a = ctx;
+    int n = a->ps->n;
+    for (int step = 0; step < n; step++) {     /* parameters come ready about in reverse creation order */
+        int k = ((a->cursor - step) % n + n) % n;
+        mc_param *p = a->ps->items[k];
+        if (&p->t != leaf) continue;
+        a->cursor = k;
+        if (!p->trainable || p->frozen) return;
+        adam_update(a->opt, p, leaf->grad);
+        a->done[k] = 1;
+        mc_grad_release(leaf);
+        return;
+    }
+}
+
+void mc_adam_backward(const mc_adam *opt, mc_params *ps, mc_tensor *loss)
+{
+    float **kept = mc_arena_alloc((size_t)ps->n * sizeof *kept);
+    adam_pass a = {opt, ps, mc_arena_zalloc((size_t)ps->n), ps->n - 1};
+    for (int k = 0; k < ps->n; k++) {           /* gradients come from the step arena, one at a time */
+        kept[k] = ps->items[k]->t.grad;
+        ps->items[k]->t.grad = NULL;
+    }
+    mc_backward_each(loss, adam_ready, &a);
     for (int k = 0; k < ps->n; k++) {
         mc_param *p = ps->items[k];
-        if (!updatable(p)) continue;
-        int64_t n = p->t.size;
-        if (!p->m) { p->m = mc_calloc((size_t)n, sizeof(float)); p->v = mc_calloc((size_t)n, sizeof(float)); }
-        p->step++;
-        /* torch.optim.Adam (1.13, single-tensor path), in the same order of operations */
-        float bc1 = 1 - powf(opt->beta1, (float)p->step), bc2 = 1 - powf(opt->beta2, (float)p->step);
-        float step_size = opt->lr / bc1, bc2_sqrt = sqrtf(bc2);
-        float *w = p->t.data, *g = p->t.grad, *m = p->m, *v = p->v;
-        #pragma omp parallel for if (n > 65536)
-        for (int64_t i = 0; i < n; i++) {
-            float gi = g[i] + opt->weight_decay * w[i];
-            m[i] = opt->beta1 * m[i] + (1 - opt->beta1) * gi;
-            v[i] = opt->beta2 * v[i] + (1 - opt->beta2) * gi * gi;
-            w[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + opt->eps);
-        }
+        if (p->trainable && !p->frozen && !a.done[k]) adam_update(opt, p, NULL);   /* as zero_grad + step */
+        p->t.grad = kept[k];
     }
 }
 

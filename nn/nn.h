@@ -58,6 +58,11 @@ typedef struct mc_sgd  { float lr, momentum, weight_decay; } mc_sgd;            
 
 mc_adam mc_adam_default(float lr);      /* betas (0.9, 0.999), eps 1e-8, no weight decay */
 void    mc_adam_step(const mc_adam *opt, mc_params *ps);
+/* zero_grad + mc_backward(loss) + mc_adam_step in one pass, with the same result bit for bit: each
+ * parameter is updated the moment its gradient is complete, in a buffer of the step arena that the next
+ * gradient reuses, so the step never holds all the gradients at once (a third less memory for AtlasNet).
+ * The parameters' own gradient buffers are left untouched. */
+void    mc_adam_backward(const mc_adam *opt, mc_params *ps, mc_tensor *loss);
 void    mc_sgd_step(const mc_sgd *opt, mc_params *ps);
 /* Step schedule: base * gamma^(number of milestones <= epoch), as torch's MultiStepLR. */
 float   mc_step_lr(float base, int epoch, const int *milestones, int n, float gamma);

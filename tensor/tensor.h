@@ -15,6 +15,8 @@ typedef struct mc_tensor {
     int64_t  size;          /* product of shape */
     int      requires_grad; /* a parameter, or computed from one */
     const char *name;       /* for messages; may be NULL */
+    int      node;          /* autograd: 1 + the tape entry that computed it; 0 for a leaf */
+    int      pending;       /* autograd: tape entries that read it and have not run their backward yet */
 } mc_tensor;
 
 /* Programming errors (a shape mismatch, an index out of range) stop the program with this message.

@@ -164,12 +164,94 @@ static void shape_errors_name_both_shapes(void)
           "shape error message: %s", msg);
 }
 
+
+/* mc_adam_backward must equal zero_grad + backward + adam_step bit for bit: here with a layer used twice
+ * (its gradient is complete only after both uses), a frozen layer, a parameter the loss never reaches
+ * (Adam still moves it from its moments, as after zero_grad) and weight decay. */
+typedef struct { mc_params ps; mlp m; mc_linear_layer shared, unused; } twin_net;
+
+static void twin_init(twin_net *t)
+{
+    mc_rng rng;
+    mc_rng_seed(&rng, 11);
+    memset(t, 0, sizeof *t);
+    mc_linear_init(&t->m.fc1, &t->ps, "fc1", 3, 16, 1, &rng);
+    mc_batchnorm_init(&t->m.bn1, &t->ps, "bn1", 16);
+    mc_linear_init(&t->shared, &t->ps, "shared", 16, 16, 1, &rng);
+    mc_linear_init(&t->m.fc2, &t->ps, "fc2", 16, 1, 1, &rng);
+    mc_linear_init(&t->unused, &t->ps, "unused", 2, 2, 1, &rng);
+    mc_params_freeze(&t->ps, "fc1.", 1);
+}
+
+static mc_tensor *twin_loss(twin_net *t, mc_rng *rng)
+{
+    mc_tensor *x = mc_new(32, 3), *y = mc_new(32, 1);
+    make_batch(rng, x, y);
+    mc_tensor *h = mc_relu(mc_batchnorm_fwd(&t->m.bn1, mc_linear_fwd(&t->m.fc1, x)));
+    h = mc_tanh(mc_linear_fwd(&t->shared, mc_relu(mc_linear_fwd(&t->shared, h))));   /* the same weights twice */
+    return mc_mean(mc_square(mc_sub(mc_linear_fwd(&t->m.fc2, h), y)));
+}
+
+static void test_adam_backward_matches_step(void)
+{
+    twin_net a, b;
+    twin_init(&a);
+    twin_init(&b);
+    mc_adam opt = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f};
+    mc_rng ra, rb;
+    mc_rng_seed(&ra, 5);
+    mc_rng_seed(&rb, 5);
+    mc_set_training(1);
+    for (int step = 0; step < 5; step++) {
+        mc_params_zero_grad(&a.ps);
+        mc_backward(twin_loss(&a, &ra));
+        mc_adam_step(&opt, &a.ps);
+        mc_step_end();
+        mc_adam_backward(&opt, &b.ps, twin_loss(&b, &rb));
+        mc_step_end();
+    }
+    int same = 1;
+    for (int k = 0; k < a.ps.n; k++) {
+        mc_param *pa = a.ps.items[k], *pb = b.ps.items[k];
+        same &= !memcmp(pa->t.data, pb->t.data, (size_t)pa->t.size * sizeof(float)) && pa->step == pb->step;
+        if (pa->m) same &= !memcmp(pa->m, pb->m, (size_t)pa->t.size * sizeof(float)) && !memcmp(pa->v, pb->v, (size_t)pa->t.size * sizeof(float));
+    }
+    CHECK(same, "mc_adam_backward differs from zero_grad + backward + adam_step");
+    CHECK(mc_param_find(&b.ps, "unused.weight")->step == 5 &&
+          mc_param_find(&b.ps, "fc1.weight")->step == 0, "shared, unused and frozen parameters stepped 5, 5 and 0 times");
+    mc_params_free(&a.ps);
+    mc_params_free(&b.ps);
+}
+
+/* Backward keeps the gradients of leaves and releases those of intermediates, and a released buffer
+ * serves the next gradient of its size: a chain of 50 equal layers holds about one layer's gradients.
+ * Runs first, since it reads the arena's high-water mark. */
+static void test_backward_releases_intermediates(void)
+{
+    mc_rng rng;
+    mc_rng_seed(&rng, 3);
+    mc_tensor *x = mc_new(64, 64), *w = mc_new(64, 64);
+    mc_rng_fill_uniform(&rng, x->data, x->size, -1, 1);
+    mc_rng_fill_uniform(&rng, w->data, w->size, -0.1f, 0.1f);
+    x->requires_grad = w->requires_grad = 1;
+    mc_tensor *first = mc_matmul(x, w), *h = first;
+    for (int k = 0; k < 50; k++) h = mc_tanh(mc_matmul(h, w));
+    size_t forward = mc_arena_peak(), layer = 64 * 64 * sizeof(float);
+    mc_backward(mc_sum(h));
+    CHECK(x->grad && w->grad && !first->grad && !h->grad, "leaves keep their gradients, intermediates are released");
+    CHECK(mc_arena_peak() < forward + 8 * layer, "backward through 50 layers took %zu KiB beyond the forward (a layer is %zu KiB)",
+          (mc_arena_peak() - forward) >> 10, layer >> 10);
+    mc_step_end();
+}
+
 int main(void)
 {
+    test_backward_releases_intermediates();
     shape_errors_name_both_shapes();
     test_rng_portable();
     test_linear_init();
     test_sgd_and_schedule();
     test_mlp_regression();
+    test_adam_backward_matches_step();
     return test_summary("test_nn");
 }

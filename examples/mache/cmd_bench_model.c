@@ -82,9 +82,7 @@ int bench_train(int argc, char **argv)
         double t0 = now_seconds();
         mc_tensor *points = mc_tensor_from(3, (int[]){batch, c->points, 3}, x);
         atlas_losses l = atlas_forward(&m, points, &lo);
-        mc_params_zero_grad(&m.params);
-        mc_backward(l.total);
-        mc_adam_step(&adam, &m.params);
+        mc_adam_backward(&adam, &m.params, l.total);   /* zero_grad + backward + Adam, one pass */
         mc_step_end();
         if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
     }

@@ -278,9 +278,7 @@ int cmd_train(int argc, char **argv)
                 status = 1;
                 goto done;
             }
-            mc_params_zero_grad(&m.params);
-            mc_backward(l.total);
-            mc_adam_step(&adam, &m.params);
+            mc_adam_backward(&adam, &m.params, l.total);   /* zero_grad + backward + Adam, one pass */
             sum_loss += loss;
             sum_cd += l.chamfer->data[0];
             sum_kl += l.kld ? l.kld->data[0] : 0;
