@@ -40,6 +40,10 @@ mc_node *mc_record(const char *op, mc_tensor *out, mc_tensor **in, int nin, mc_b
  * there is one). mc_grad_release gives it back; t->grad is NULL after. */
 float   *mc_grad(mc_tensor *t);
 void     mc_grad_release(mc_tensor *t);
+/* For a backward that writes a whole gradient at once (a matrix multiply's beta): the buffer, and in
+ * *beta 1 if it holds a gradient to add to, or 0 if it is new: then it is not zeroed, and the caller
+ * overwrites every element (saves a memset and a read of the buffer). */
+float   *mc_grad_whole(mc_tensor *t, float *beta);
 /* Seeds d(loss)/d(loss) = 1 (loss must have one element) and runs the tape backwards. The gradients of
  * intermediate results are released as soon as their entry has run (as in PyTorch, only leaves keep
  * theirs), so the backward holds few of them at once. */

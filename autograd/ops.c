@@ -450,11 +450,11 @@ static void matmul_backward(mc_node *n)
     int batches = n->i[0], M = n->i[1], K = n->i[2], N = n->i[3];
     int64_t sa = (int64_t)M * K, sb = batches > 1 ? (int64_t)K * N : 0, so = (int64_t)M * N;
     const float *g = n->out->grad;
-    for (int t = 0; t < batches; t++) {
-        if (needs_grad(a))   /* dA = dY B^T */
-            mc_gemm(0, 1, M, K, N, 1, g + t * so, N, b->data + t * sb, N, 1, mc_grad(a) + t * sa, K);
-        if (needs_grad(b))   /* dB = A^T dY */
-            mc_gemm(1, 0, K, N, M, 1, a->data + t * sa, K, g + t * so, N, 1, mc_grad(b) + t * sb, N);
+    float beta_a = 1, beta_b = 1, *ga = needs_grad(a) ? mc_grad_whole(a, &beta_a) : NULL;
+    float *gb = needs_grad(b) && sb ? mc_grad_whole(b, &beta_b) : needs_grad(b) ? mc_grad(b) : NULL;
+    for (int t = 0; t < batches; t++) {   /* a shared b (sb = 0) sums over the batches: zeroed first */
+        if (ga) mc_gemm(0, 1, M, K, N, 1, g + t * so, N, b->data + t * sb, N, beta_a, ga + t * sa, K);   /* dA = dY B^T */
+        if (gb) mc_gemm(1, 0, K, N, M, 1, a->data + t * sa, K, g + t * so, N, beta_b, gb + t * sb, N);   /* dB = A^T dY */
     }
 }
 
@@ -484,8 +484,9 @@ static void linear_backward(mc_node *n)
     mc_tensor *x = n->in[0], *w = n->in[1], *bias = n->nin > 2 ? n->in[2] : NULL;
     int rows = (int)mc_rows(x), in = w->shape[1], out = w->shape[0];
     const float *g = n->out->grad;
-    if (needs_grad(x)) mc_gemm(0, 0, rows, in, out, 1, g, out, w->data, in, 1, mc_grad(x), in);      /* dX = dY W */
-    if (needs_grad(w)) mc_gemm(1, 0, out, in, rows, 1, g, out, x->data, in, 1, mc_grad(w), in);      /* dW = dY^T X */
+    float beta;
+    if (needs_grad(x)) { float *gx = mc_grad_whole(x, &beta); mc_gemm(0, 0, rows, in, out, 1, g, out, w->data, in, beta, gx, in); }  /* dX = dY W */
+    if (needs_grad(w)) { float *gw = mc_grad_whole(w, &beta); mc_gemm(1, 0, out, in, rows, 1, g, out, x->data, in, beta, gw, in); }  /* dW = dY^T X */
     if (needs_grad(bias)) {
         float *gb = mc_grad(bias);
         for (int r = 0; r < rows; r++)
@@ -783,18 +784,19 @@ static void fused_linear_grads(mc_node *n, const fused_saved *sv, const float *d
     mc_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *s = n->in[3];
     int C = w->shape[0], in = mc_cols(x), L = s ? mc_cols(s) : 0, S = sv->shapes, ld = sv->ld;
     int64_t R = mc_rows(x), per_shape = R / S;
-    if (needs_grad(b) || needs_grad(s) || (s && needs_grad(w))) {
+    float beta_w = 1, beta, *gw = needs_grad(w) ? mc_grad_whole(w, &beta_w) : NULL;   /* dW_x and dW_s fill it */
+    if (needs_grad(b) || needs_grad(s) || (s && gw)) {
         float *per = mc_arena_zalloc((size_t)S * C * sizeof(float));          /* dz summed per shape */
         #pragma omp parallel for schedule(static)
         for (int k = 0; k < S; k++)
             for (int64_t r = k * per_shape; r < (k + 1) * per_shape; r++)
                 for (int c = 0; c < C; c++) per[(int64_t)k * C + c] += dz[r * C + c];
         if (needs_grad(b)) { float *gb = mc_grad(b); for (int k = 0; k < S; k++) for (int c = 0; c < C; c++) gb[c] += per[(int64_t)k * C + c]; }
-        if (s && needs_grad(s)) mc_gemm(0, 0, S, L, C, 1, per, C, w->data + in, ld, 1, mc_grad(s), L);      /* ds = dS W_s */
-        if (s && needs_grad(w)) mc_gemm(1, 0, C, L, S, 1, per, C, s->data, L, 1, mc_grad(w) + in, ld);       /* dW_s = dS^T s */
+        if (s && needs_grad(s)) { float *gs = mc_grad_whole(s, &beta); mc_gemm(0, 0, S, L, C, 1, per, C, w->data + in, ld, beta, gs, L); }  /* ds = dS W_s */
+        if (s && gw) mc_gemm(1, 0, C, L, S, 1, per, C, s->data, L, beta_w, gw + in, ld);                  /* dW_s = dS^T s */
     }
-    if (needs_grad(x)) mc_gemm(0, 0, (int)R, in, C, 1, dz, C, w->data, ld, 1, mc_grad(x), in);             /* dX = dZ W_x */
-    if (needs_grad(w)) mc_gemm(1, 0, C, in, (int)R, 1, dz, C, x->data, in, 1, mc_grad(w), ld);             /* dW_x = dZ^T X */
+    if (needs_grad(x)) { float *gx = mc_grad_whole(x, &beta); mc_gemm(0, 0, (int)R, in, C, 1, dz, C, w->data, ld, beta, gx, in); }  /* dX = dZ W_x */
+    if (gw) mc_gemm(1, 0, C, in, (int)R, 1, dz, C, x->data, in, beta_w, gw, ld);                            /* dW_x = dZ^T X */
 }
 
 static void linear_bn_backward(mc_node *n)

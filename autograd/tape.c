@@ -144,6 +144,15 @@ static struct {
 
 float *mc_grad(mc_tensor *t)
 {
+    float beta;
+    float *g = mc_grad_whole(t, &beta);
+    if (beta == 0) memset(g, 0, (size_t)t->size * sizeof(float));
+    return g;
+}
+
+float *mc_grad_whole(mc_tensor *t, float *beta)
+{
+    *beta = t->grad ? 1.0f : 0.0f;
     if (t->grad) return t->grad;
     size_t bytes = (size_t)t->size * sizeof(float);
     for (int k = spare.n - 1; k >= 0; k--)
@@ -152,10 +161,9 @@ float *mc_grad(mc_tensor *t)
             spare.n--;
             spare.bufs[k] = spare.bufs[spare.n];
             spare.bytes[k] = spare.bytes[spare.n];
-            memset(t->grad, 0, bytes);
             return t->grad;
         }
-    return t->grad = mc_arena_zalloc(bytes);
+    return t->grad = mc_arena_alloc(bytes);
 }
 
 void mc_grad_release(mc_tensor *t)
