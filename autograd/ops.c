@@ -516,8 +516,75 @@ mc_tensor *mc_linear(mc_tensor *x, mc_tensor *weight, mc_tensor *bias)
  */
 typedef struct { float *mean, *invstd; } bn_saved;
 
-/* Per-column sums of x and x*x (or of g and g*x_hat in the backward), in double, split over threads. */
-static void column_sums(const float *x, const float *y, const float *mean, const float *invstd,
+/* The per-row kernels of the normalisation passes: most of a step's work outside the matrix multiplies,
+ * so each is built for every vector width (MC_CLONES). x_hat = (z - mean) / std, recomputed from z. */
+MC_CLONES static void row_sums(const float *restrict x, int C, double *restrict s1, double *restrict s2)
+{
+    for (int c = 0; c < C; c++) { s1[c] += x[c]; s2[c] += (double)x[c] * x[c]; }
+}
+
+/* The sums the backward needs, sum g and sum g x_hat; with y (the ReLU's output) given, g is first
+ * zeroed where the ReLU cut, in place. */
+MC_CLONES static void row_grad_sums(float *restrict g, const float *restrict y, const float *restrict z,
+                                    const float *restrict mean, const float *restrict invstd, int C,
+                                    double *restrict s1, double *restrict s2)
+{
+    for (int c = 0; c < C; c++) {
+        float gc = !y || y[c] > 0 ? g[c] : 0;
+        if (y) g[c] = gc;
+        s1[c] += gc;
+        s2[c] += (double)gc * ((z[c] - mean[c]) * invstd[c]);
+    }
+}
+
+/* dz = a (g - m1 - x_hat m2), from the sums above (a = gamma/std, m1 and m2 their means). */
+MC_CLONES static void row_dz(float *out, const float *g, const float *restrict z, const float *restrict mean,
+                             const float *restrict invstd, const float *restrict a, const float *restrict m1,
+                             const float *restrict m2, int C, int accumulate)
+{
+    if (accumulate)
+        for (int c = 0; c < C; c++) out[c] += a[c] * (g[c] - m1[c] - (z[c] - mean[c]) * invstd[c] * m2[c]);
+    else
+        for (int c = 0; c < C; c++) out[c] = a[c] * (g[c] - m1[c] - (z[c] - mean[c]) * invstd[c] * m2[c]);
+}
+
+/* y = gamma x_hat + beta, then the ReLU if asked. */
+MC_CLONES static void row_normalise(float *restrict y, const float *restrict z, const float *restrict mean,
+                                    const float *restrict invstd, const float *restrict gamma, const float *restrict beta,
+                                    int relu, int C)
+{
+    for (int c = 0; c < C; c++) {
+        float v = gamma[c] * (z[c] - mean[c]) * invstd[c] + beta[c];
+        y[c] = relu && !(v > 0) ? 0 : v;
+    }
+}
+
+/* linear_bn_max: the running maximum over the rows of one shape, and the row it came from. */
+MC_CLONES static void row_max(const float *restrict z, const float *restrict mean, const float *restrict invstd,
+                              const float *restrict gamma, const float *restrict beta, int relu, int C, int r,
+                              float *restrict best, int *restrict where)
+{
+    for (int c = 0; c < C; c++) {
+        float v = gamma[c] * (z[c] - mean[c]) * invstd[c] + beta[c];
+        v = relu && !(v > 0) ? 0 : v;
+        if (v > best[c]) { best[c] = v; where[c] = r; }
+    }
+}
+
+/* Its backward: the gradient g' is gmax at each column's maximum and 0 elsewhere; dz overwrites z. */
+MC_CLONES static void row_max_dz(float *restrict z, const int *restrict where, const float *restrict gmax, int r,
+                                 const float *restrict mean, const float *restrict invstd, const float *restrict a,
+                                 const float *restrict m1, const float *restrict m2, int C)
+{
+    for (int c = 0; c < C; c++) {
+        float gp = where[c] == r ? gmax[c] : 0;
+        z[c] = a[c] * (gp - m1[c] - (z[c] - mean[c]) * invstd[c] * m2[c]);
+    }
+}
+
+/* Per-column sums of x and x*x (y NULL), or of the gradient x and x*x_hat(y) for the backward (relu_out:
+ * the ReLU's output, to zero x where it cut first), in double, split over threads. */
+static void column_sums(float *x, const float *y, const float *relu_out, const float *mean, const float *invstd,
                         int64_t rows, int C, double *s1, double *s2)
 {
     memset(s1, 0, (size_t)C * sizeof *s1);
@@ -529,15 +596,8 @@ static void column_sums(const float *x, const float *y, const float *mean, const
         double *p1 = part + (size_t)mc_thread_id() * 2 * C, *p2 = p1 + C;
         #pragma omp for schedule(static)
         for (int64_t r = 0; r < rows; r++) {
-            const float *xr = x + r * C;
-            if (!y) for (int c = 0; c < C; c++) { p1[c] += xr[c]; p2[c] += (double)xr[c] * xr[c]; }
-            else {
-                const float *yr = y + r * C;   /* y = x (the input), x = g (the gradient) */
-                for (int c = 0; c < C; c++) {
-                    p1[c] += xr[c];
-                    p2[c] += (double)xr[c] * (yr[c] - mean[c]) * invstd[c];
-                }
-            }
+            if (!y) row_sums(x + r * C, C, p1, p2);
+            else row_grad_sums(x + r * C, relu_out ? relu_out + r * C : NULL, y + r * C, mean, invstd, C, p1, p2);
         }
     }
     for (int t = 0; t < nt; t++)
@@ -558,7 +618,7 @@ static void batch_statistics(const float *x, int64_t rows, int C, int training, 
         return;
     }
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(x, NULL, NULL, NULL, rows, C, s1, s2);
+    column_sums((float *)x, NULL, NULL, NULL, NULL, rows, C, s1, s2);
     for (int c = 0; c < C; c++) {
         double mean = s1[c] / rows, var = s2[c] / rows - mean * mean;
         if (var < 0) var = 0;
@@ -575,9 +635,9 @@ static void batchnorm_backward(mc_node *n)
     bn_saved *sv = n->saved;
     int C = mc_cols(x), training = n->i[0];
     int64_t rows = mc_rows(x);
-    const float *g = n->out->grad;
+    float *g = n->out->grad;
     double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, x->data, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
+    column_sums(g, x->data, NULL, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
     if (needs_grad(gamma)) { float *gg = mc_grad(gamma); for (int c = 0; c < C; c++) gg[c] += (float)sum_gx[c]; }
     if (needs_grad(beta))  { float *gb = mc_grad(beta);  for (int c = 0; c < C; c++) gb[c] += (float)sum_g[c]; }
     if (!needs_grad(x)) return;
@@ -589,14 +649,8 @@ static void batchnorm_backward(mc_node *n)
         m_gx[c] = training ? (float)(sum_gx[c] / rows) : 0;
     }
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xr = x->data + r * C, *gr = g + r * C;
-        float *out = gx + r * C;
-        for (int c = 0; c < C; c++) {
-            float xhat = (xr[c] - sv->mean[c]) * sv->invstd[c];
-            out[c] += a[c] * (gr[c] - m_g[c] - xhat * m_gx[c]);
-        }
-    }
+    for (int64_t r = 0; r < rows; r++)
+        row_dz(gx + r * C, g + r * C, x->data + r * C, sv->mean, sv->invstd, a, m_g, m_gx, C, 1);
 }
 
 mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
@@ -614,11 +668,8 @@ mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
     batch_statistics(x->data, rows, C, training, momentum, eps, running_mean, running_var, sv->mean, sv->invstd);
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *xr = x->data + r * C;
-        float *y = out->data + r * C;
-        for (int c = 0; c < C; c++) y[c] = gamma->data[c] * (xr[c] - sv->mean[c]) * sv->invstd[c] + beta->data[c];
-    }
+    for (int64_t r = 0; r < rows; r++)
+        row_normalise(out->data + r * C, x->data + r * C, sv->mean, sv->invstd, gamma->data, beta->data, 0, C);
     mc_node *n = mc_record("batchnorm", out, (mc_tensor *[]){x, gamma, beta}, 3, batchnorm_backward);
     if (n) { n->saved = sv; n->i[0] = training; }
     return out;
@@ -752,12 +803,6 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, mc_tensor *w, mc
     return sv;
 }
 
-static inline float fused_value(const fused_saved *sv, const float *gamma, const float *beta, float z, int c)
-{
-    float v = gamma[c] * (z - sv->mean[c]) * sv->invstd[c] + beta[c];
-    return sv->relu && !(v > 0) ? 0 : v;
-}
-
 /* The batchnorm half of the backward: gamma and beta get their gradients from the column sums
  * s1 = sum g' and s2 = sum g' x_hat; returns a = gamma/std and the means m1, m2 the z gradient needs:
  * dz = a (g' - m1 - x_hat m2). */
@@ -805,18 +850,13 @@ static void linear_bn_backward(mc_node *n)
     int C = n->out->shape[n->out->ndim - 1];
     int64_t R = mc_rows(n->out);
     float *g = n->out->grad;            /* becomes dz in place: nothing reads this gradient after us */
-    const float *y = n->out->data, *z = sv->z->data;
-    if (sv->relu)
-        #pragma omp parallel for schedule(static)
-        for (int64_t k = 0; k < R * C; k++) if (!(y[k] > 0)) g[k] = 0;
+    const float *z = sv->z->data;
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, z, sv->mean, sv->invstd, R, C, s1, s2);
+    column_sums(g, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
     float *a, *m1, *m2;
     fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
     #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < R; r++)
-        for (int c = 0; c < C; c++)
-            g[r * C + c] = a[c] * (g[r * C + c] - m1[c] - (z[r * C + c] - sv->mean[c]) * sv->invstd[c] * m2[c]);
+    for (int64_t r = 0; r < R; r++) row_dz(g + r * C, g + r * C, z + r * C, sv->mean, sv->invstd, a, m1, m2, C, 0);
     fused_linear_grads(n, sv, g);
 }
 
@@ -834,7 +874,7 @@ mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc
     const float *z = sv->z->data;
     #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) out->data[r * C + c] = fused_value(sv, gamma->data, beta->data, z[r * C + c], c);
+        row_normalise(out->data + r * C, z + r * C, sv->mean, sv->invstd, gamma->data, beta->data, sv->relu, C);
     mc_node *n = mc_record("linear_bn", out, (mc_tensor *[]){x, weight, bias, shape_input, gamma, beta}, 6, linear_bn_backward);
     if (n) n->saved = sv;
     return out;
@@ -864,11 +904,8 @@ static void linear_bn_max_backward(mc_node *n)
     /* dz overwrites z: each element is read, then written */
     #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < R; r++) {
-        int b = (int)(r / per_shape);
-        for (int c = 0; c < C; c++) {
-            float gp = sv->argmax[b * C + c] == r ? gmax[b * C + c] : 0;
-            z[r * C + c] = a[c] * (gp - m1[c] - (z[r * C + c] - sv->mean[c]) * sv->invstd[c] * m2[c]);
-        }
+        int64_t b = r / per_shape;
+        row_max_dz(z + r * C, sv->argmax + b * C, gmax + b * C, (int)r, sv->mean, sv->invstd, a, m1, m2, C);
     }
     fused_linear_grads(n, sv, z);
 }
@@ -890,10 +927,7 @@ mc_tensor *mc_linear_bn_max(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc
         for (int c = 0; c < C; c++) { best[c] = -FLT_MAX; where[c] = b * N; }
         for (int p = 0; p < N; p++) {
             int64_t r = (int64_t)b * N + p;
-            for (int c = 0; c < C; c++) {
-                float v = fused_value(sv, gamma->data, beta->data, z[r * C + c], c);
-                if (v > best[c]) { best[c] = v; where[c] = (int)r; }
-            }
+            row_max(z + r * C, sv->mean, sv->invstd, gamma->data, beta->data, sv->relu, C, (int)r, best, where);
         }
     }
     mc_node *n = mc_record("linear_bn_max", out, (mc_tensor *[]){x, weight, bias, NULL, gamma, beta}, 6, linear_bn_max_backward);

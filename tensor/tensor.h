@@ -40,6 +40,14 @@ void mc_set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2
 int mc_num_threads(void);
 int mc_thread_id(void);
 
+/* Hot per-row loops (batchnorm, Adam) are compiled for AVX-512, AVX2 and the baseline, and the loader
+ * picks the one this CPU runs: the library itself is built for any x86-64 (or other) machine. */
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define MC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MC_CLONES
+#endif
+
 /* Heap helpers that stop with a message when memory runs out. */
 void *mc_malloc(size_t n);
 void *mc_calloc(size_t count, size_t n);
