@@ -314,8 +314,10 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
     #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n_threads = omp_get_num_threads();
-        int tiles = split_m ? tm : tn, unit = split_m ? ar->mr : ar->nr, dim = split_m ? M : N;
-        int lo = (int)((long)tiles * t / n_threads) * unit, hi = (int)((long)tiles * (t + 1) / n_threads) * unit;
+        /* rows are cut evenly (a short tile costs in proportion to its rows: 800 rows run as 2 x 400,
+         * not 406 + 394); columns at whole 16-wide vectors */
+        int unit = split_m ? 1 : 16, units = split_m ? M : ceil_div(N, 16), dim = split_m ? M : N;
+        int lo = (int)((long)units * t / n_threads) * unit, hi = (int)((long)units * (t + 1) / n_threads) * unit;
         if (hi > dim) hi = dim;
         if (lo < hi) {
             if (split_m)
