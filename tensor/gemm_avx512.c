@@ -63,11 +63,44 @@ tile(const int M, const int NV, const int A_ROWS, const int EDGE, int kc, const 
     case 2: T(2, NV, AR) default: T(1, NV, AR)                                                       \
     }
 
+/* A right edge only NC <= 4 columns wide (N = 513 leaves one, 1026 two): the row-wise tile would use
+ * 1-4 of each vector's 16 lanes for 14 multiply-adds per k. With A laid out along M (a_rs = 1), A's 14
+ * rows at one k are a single vector, so each column costs one multiply-add per k instead. */
+TARGET __attribute__((always_inline)) static inline void
+columns(const int NC, int kc, const float *a, long a_ks, const float *b, long b_ks, float *c, int ldc, int m,
+        float alpha, float beta)
+{
+    __mmask16 km = (__mmask16)((1u << m) - 1);
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < NC; j++) acc[j] = _mm512_setzero_ps();
+    for (int p = 0; p < kc; p++, a += a_ks, b += b_ks) {
+        __m512 av = _mm512_maskz_loadu_ps(km, a);
+#pragma GCC unroll 4
+        for (int j = 0; j < NC; j++) acc[j] = _mm512_fmadd_ps(av, _mm512_set1_ps(b[j]), acc[j]);
+    }
+    float t[4][16];
+#pragma GCC unroll 4
+    for (int j = 0; j < NC; j++) _mm512_storeu_ps(t[j], acc[j]);
+    for (int r = 0; r < m; r++)
+        for (int j = 0; j < NC; j++) {
+            float *cr = c + (long)r * ldc + j;
+            *cr = alpha * t[j][r] + (beta != 0 ? beta * *cr : 0);
+        }
+}
+
 /* Edge tiles get their own instantiations: a 3-row or 16-column tile costs what it computes. */
 TARGET static void kernel(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
                           float *c, int ldc, int m, int n, float alpha, float beta)
 {
-    if (a_rs == 1) {
+    if (a_rs == 1 && n <= 4) {
+        switch (n) {
+        case 1: columns(1, kc, a, a_ks, b, b_ks, c, ldc, m, alpha, beta); break;
+        case 2: columns(2, kc, a, a_ks, b, b_ks, c, ldc, m, alpha, beta); break;
+        case 3: columns(3, kc, a, a_ks, b, b_ks, c, ldc, m, alpha, beta); break;
+        default: columns(4, kc, a, a_ks, b, b_ks, c, ldc, m, alpha, beta); break;
+        }
+    } else if (a_rs == 1) {
         if (m == MR && n == NR) tile(MR, 2, 0, 0, kc, a, a_rs, a_ks, b, b_ks, c, ldc, n, alpha, beta);
         else if (n > 16) { ROWS(2, 0) }
         else { ROWS(1, 0) }
