@@ -518,8 +518,9 @@ typedef struct { float *mean, *invstd; } bn_saved;
 
 /* The per-row kernels of the normalisation passes: most of a step's work outside the matrix multiplies,
  * so each is built for every vector width (MC_CLONES). x_hat = (z - mean) / std, recomputed from z. */
-MC_CLONES static void row_sums(const float *restrict x, int C, double *restrict s1, double *restrict s2)
+MC_CLONES static void row_sums(float *restrict x, const float *restrict bias, int C, double *restrict s1, double *restrict s2)
 {
+    if (bias) for (int c = 0; c < C; c++) x[c] += bias[c];
     for (int c = 0; c < C; c++) { s1[c] += x[c]; s2[c] += (double)x[c] * x[c]; }
 }
 
@@ -582,10 +583,11 @@ MC_CLONES static void row_max_dz(float *restrict z, const int *restrict where, c
     }
 }
 
-/* Per-column sums of x and x*x (y NULL), or of the gradient x and x*x_hat(y) for the backward (relu_out:
- * the ReLU's output, to zero x where it cut first), in double, split over threads. */
-static void column_sums(float *x, const float *y, const float *relu_out, const float *mean, const float *invstd,
-                        int64_t rows, int C, double *s1, double *s2)
+/* Per-column sums of x and x*x (y NULL; with bias, a row added to x first, the next one every per_bias
+ * rows), or of the gradient x and x*x_hat(y) for the backward (relu_out: the ReLU's output, to zero x
+ * where it cut first), in double, split over threads. */
+static void column_sums(float *x, const float *bias, int64_t per_bias, const float *y, const float *relu_out,
+                        const float *mean, const float *invstd, int64_t rows, int C, double *s1, double *s2)
 {
     memset(s1, 0, (size_t)C * sizeof *s1);
     memset(s2, 0, (size_t)C * sizeof *s2);
@@ -596,7 +598,7 @@ static void column_sums(float *x, const float *y, const float *relu_out, const f
         double *p1 = part + (size_t)mc_thread_id() * 2 * C, *p2 = p1 + C;
         #pragma omp for schedule(static)
         for (int64_t r = 0; r < rows; r++) {
-            if (!y) row_sums(x + r * C, C, p1, p2);
+            if (!y) row_sums(x + r * C, bias ? bias + r / per_bias * C : NULL, C, p1, p2);
             else row_grad_sums(x + r * C, relu_out ? relu_out + r * C : NULL, y + r * C, mean, invstd, C, p1, p2);
         }
     }
@@ -607,10 +609,15 @@ static void column_sums(float *x, const float *y, const float *relu_out, const f
 /* The mean and 1/std that normalise each column: the batch's (biased variance), updating the running
  * statistics with momentum and the unbiased variance, as torch.nn.BatchNorm1d; or, in eval mode, the
  * running ones. */
-static void batch_statistics(const float *x, int64_t rows, int C, int training, float momentum, float eps,
-                             mc_tensor *running_mean, mc_tensor *running_var, float *mean_out, float *invstd_out)
+static void batch_statistics(float *x, const float *bias, int64_t per_bias, int64_t rows, int C, int training,
+                             float momentum, float eps, mc_tensor *running_mean, mc_tensor *running_var,
+                             float *mean_out, float *invstd_out)
 {
     if (!training) {
+        if (bias)
+            #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+            for (int64_t r = 0; r < rows; r++)
+                for (int c = 0; c < C; c++) x[r * C + c] += bias[r / per_bias * C + c];
         for (int c = 0; c < C; c++) {
             mean_out[c] = running_mean->data[c];
             invstd_out[c] = 1.0f / sqrtf(running_var->data[c] + eps);
@@ -618,7 +625,7 @@ static void batch_statistics(const float *x, int64_t rows, int C, int training, 
         return;
     }
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums((float *)x, NULL, NULL, NULL, NULL, rows, C, s1, s2);
+    column_sums(x, bias, per_bias, NULL, NULL, NULL, NULL, rows, C, s1, s2);
     for (int c = 0; c < C; c++) {
         double mean = s1[c] / rows, var = s2[c] / rows - mean * mean;
         if (var < 0) var = 0;
@@ -637,7 +644,7 @@ static void batchnorm_backward(mc_node *n)
     int64_t rows = mc_rows(x);
     float *g = n->out->grad;
     double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, x->data, NULL, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
+    column_sums(g, NULL, 0, x->data, NULL, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
     if (needs_grad(gamma)) { float *gg = mc_grad(gamma); for (int c = 0; c < C; c++) gg[c] += (float)sum_gx[c]; }
     if (needs_grad(beta))  { float *gb = mc_grad(beta);  for (int c = 0; c < C; c++) gb[c] += (float)sum_g[c]; }
     if (!needs_grad(x)) return;
@@ -665,7 +672,7 @@ mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
     bn_saved *sv = mc_arena_alloc(sizeof *sv);
     sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
     sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
-    batch_statistics(x->data, rows, C, training, momentum, eps, running_mean, running_var, sv->mean, sv->invstd);
+    batch_statistics(x->data, NULL, 0, rows, C, training, momentum, eps, running_mean, running_var, sv->mean, sv->invstd);
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
@@ -795,11 +802,8 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, mc_tensor *w, mc
     for (int k = 0; k < S; k++)
         for (int c = 0; c < C; c++) shape_bias[(int64_t)k * C + c] = b ? b->data[c] : 0;
     if (s) mc_gemm(0, 1, S, C, L, 1, s->data, L, w->data + in, ld, 1, shape_bias, C);
-    int64_t per_shape = R / S;
-    #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < R; r++) memcpy(z + r * C, shape_bias + (r / per_shape) * C, (size_t)C * sizeof(float));
-    mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 1, z, C);
-    batch_statistics(z, R, C, training, momentum, eps, rm, rv, sv->mean, sv->invstd);
+    mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 0, z, C);
+    batch_statistics(z, shape_bias, R / S, R, C, training, momentum, eps, rm, rv, sv->mean, sv->invstd);   /* adds it */
     return sv;
 }
 
@@ -852,7 +856,7 @@ static void linear_bn_backward(mc_node *n)
     float *g = n->out->grad;            /* becomes dz in place: nothing reads this gradient after us */
     const float *z = sv->z->data;
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
+    column_sums(g, NULL, 0, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
     float *a, *m1, *m2;
     fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
     #pragma omp parallel for schedule(static)
