@@ -530,11 +530,11 @@ MC_CLONES static void row_grad_sums(float *restrict g, const float *restrict y, 
                                     const float *restrict mean, const float *restrict invstd, int C,
                                     double *restrict s1, double *restrict s2)
 {
+    if (y)
+        for (int c = 0; c < C; c++) g[c] = y[c] > 0 ? g[c] : 0;
     for (int c = 0; c < C; c++) {
-        float gc = !y || y[c] > 0 ? g[c] : 0;
-        if (y) g[c] = gc;
-        s1[c] += gc;
-        s2[c] += (double)gc * ((z[c] - mean[c]) * invstd[c]);
+        s1[c] += g[c];
+        s2[c] += (double)g[c] * ((z[c] - mean[c]) * invstd[c]);
     }
 }
 
