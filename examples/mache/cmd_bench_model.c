@@ -41,6 +41,24 @@ static void random_clouds(float *x, int B, int N, mc_rng *rng)
     }
 }
 
+/* The multiply-adds of one training step, x2 (GFLOP): each layer's forward, its weight gradient, and its
+ * input gradient where something upstream needs it. The rest of a step (normalisation, Chamfer, Adam)
+ * is a few percent of the arithmetic, so gflop / time says how close the step runs to the matrix peak. */
+static double step_gflop(const atlas_config *c, int B)
+{
+    double R = (double)B * c->points, flop = 0;
+    int in[3] = {3, c->enc[0], c->enc[1]};
+    for (int l = 0; l < 3; l++) flop += (l ? 3 : 2) * 2 * R * in[l] * c->enc[l];      /* no input gradient for the points */
+    int feat = c->fc ? c->latent : c->enc[2];
+    if (c->fc) flop += 3 * 2.0 * B * c->enc[2] * c->latent;
+    if (c->vae) flop += 2 * 3 * 2.0 * B * feat * c->latent;                             /* mu and logvar heads */
+    int w = c->dec ? c->dec : atlas_template_dim(c) + c->latent, dim = atlas_template_dim(c);
+    double rows = (double)B * (c->points / c->patches);
+    double patch = 2 * 2 * rows * dim * w + 3 * 2.0 * B * c->latent * w                /* first layer: template and latent parts */
+                 + 3 * 2 * rows * ((double)w * (w / 2) + (double)(w / 2) * (w / 4) + (double)(w / 4) * 3);
+    return (flop + c->patches * patch) / 1e9;
+}
+
 static int model_for(const char *cmd, const char *preset, const char *model, int latent, atlasnet *m)
 {
     char err[MC_ERRLEN];
@@ -89,7 +107,9 @@ int bench_train(int argc, char **argv)
     double med = median(ms, steps);
     printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, threads %d, gemm %s\n", preset, model,
            (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, mc_num_threads(), mc_gemm_kernel_name());
-    printf("step median_ms=%.1f min_ms=%.1f max_ms=%.1f arena_mib=%.1f\n", med, ms[0], ms[steps - 1], mc_arena_capacity() / 1048576.0);
+    double gflop = step_gflop(c, batch);
+    printf("step median_ms=%.1f min_ms=%.1f max_ms=%.1f arena_mib=%.1f gflop_per_step=%.1f gflops=%.1f\n", med, ms[0], ms[steps - 1],
+           mc_arena_capacity() / 1048576.0, gflop, gflop / (med / 1e3));
     printf("shapes_per_s=%.3f peak_rss_mib=%.1f\n", batch / (med / 1e3), peak_rss_mib());
     free(x); free(ms);
     atlas_free(&m);
