@@ -152,6 +152,17 @@ int main(int argc, char **argv)
     status = run(args);
     CHECK(status == 1 && strstr(errtext, "loss became") && lines(errtext) == 1, "NaN loss: exit %d: %s", status, errtext);
 
+    /* mache bench: each subcommand ends with the key=value line SPEC promises (tiny sizes: this checks the
+     * format and that nothing breaks; the figures themselves belong to `make bench`) */
+    CHECK(run("bench gemm --m 33 --k 17 --n 40 --trans-b --reps 5") == 0 && strstr(last_line(out), "gflops="), "bench gemm: %s%s", out, errtext);
+    CHECK(run("bench train --preset tiny --batch 4 --steps 2") == 0 && strstr(last_line(out), "shapes_per_s=") &&
+          strstr(last_line(out), "peak_rss_mib=") && strstr(out, "gflop_per_step="), "bench train: %s%s", out, errtext);
+    CHECK(run("bench chamfer --batch 2 --points 64") == 0 && strstr(last_line(out), "point_pairs_per_s="), "bench chamfer: %s%s", out, errtext);
+    CHECK(run("bench sample --preset tiny --resolution 200") == 0 && strstr(last_line(out), "meshes_per_s="), "bench sample: %s%s", out, errtext);
+    CHECK(run("bench peak") == 0 && strstr(last_line(out), "gflops="), "bench peak: %s%s", out, errtext);
+    mistake("bench gemm --m 0", "at least 1");
+    mistake("bench nothing", "unknown benchmark");
+
     snprintf(args, sizeof args, "rm -rf %s", dir);
     if (system(args) != 0) fprintf(stderr, "could not remove %s\n", dir);
     return test_summary("test_cli");

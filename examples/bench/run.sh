@@ -34,25 +34,32 @@ linear_rows() {
 
 echo "threads: OMP_NUM_THREADS=${OMP_NUM_THREADS:-all} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}"
 printf '%-30s %-3s %6s %6s %6s %-9s %10s %9s\n' "gemm (model shapes)" "op" "M" "K" "N" "kernel" "median_ms" "GFLOP/s"
-# encoder, per point: batch 8 x 2500 points
+# the paper preset's multiplies. Encoder, per point: batch 8 x 2500 points
 linear_rows "encoder 3->64 (B=8)" 20000 3 64
 linear_rows "encoder 64->128 (B=8)" 20000 64 128
 linear_rows "encoder 128->1024 (B=8)" 20000 128 1024
-# decoder, per patch of 800 points, and at batch 32 (3200 rows)
-for rows in 800 3200; do
-    linear_rows "decoder 1026->1026 (M=$rows)" $rows 1026 1026
-    linear_rows "decoder 1026->513 (M=$rows)" $rows 1026 513
-    linear_rows "decoder 513->256 (M=$rows)" $rows 513 256
-    linear_rows "decoder 256->3 (M=$rows)" $rows 256 3
-done
+# decoder, one patch of 8 shapes x 100 points; its first layer in two halves: the latent half once per
+# shape (8 rows), the 2-d template half per point
+gemm_row "decoder 1, latent half fwd" 8 1024 1026 --trans-b
+gemm_row "decoder 1, latent half dz" 8 1026 1024
+gemm_row "decoder 1, latent half dW" 1026 8 1024 --trans-a
+gemm_row "decoder 1, template half fwd" 800 2 1026 --trans-b
+gemm_row "decoder 1, template half dW" 1026 800 2 --trans-a
+linear_rows "decoder 1026->513" 800 1026 513
+linear_rows "decoder 513->256" 800 513 256
+linear_rows "decoder 256->3" 800 256 3
+# for comparison: the first layer unsplit, per point, as PyTorch's AtlasNet computes it
+linear_rows "unsplit 1026->1026 (PyTorch's)" 800 1026 1026
 
 # The whole model: training steps (forward, backward, Adam), Chamfer, and mesh decoding.
 echo
 printf '%-34s %s\n' "model" "figures"
 model_row() {
     m_what=$1; shift
-    line=$("$mache" bench "$@" | tail -n 1) || { status=1; return; }
-    printf '%-34s %s\n' "$m_what" "$line"
+    out=$("$mache" bench "$@") || { status=1; return; }
+    # train's step line has the GFLOP/s; every bench's last line has the headline figures
+    step=$(printf '%s\n' "$out" | grep '^step ' | sed -E 's/.*(gflops=[0-9.]+).*/\1 /')
+    printf '%-34s %s%s\n' "$m_what" "$step" "$(printf '%s\n' "$out" | tail -n 1)"
 }
 model_row "train cpu preset, batch 16" train --preset cpu --batch 16 --steps 5
 model_row "train paper preset, batch 8" train --preset paper --batch 8 --steps 3

@@ -11,6 +11,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 static double now_seconds(void)
 {
@@ -100,9 +103,91 @@ static int bench_gemm(int argc, char **argv)
     return 0;
 }
 
+/* ---- bench peak: the multiply-add ceiling every other figure is measured against ----
+ * Each thread runs 12 independent chains of vector multiply-adds in registers, the widest the matrix
+ * multiply's kernel uses (12 chains hide the FMA latency), so GFLOP/s here is what the cores can do at
+ * most; a step's gflops (bench train) divided by it says how much of the machine the step uses. */
+#define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static float fma_chains_avx512(long iters, float seed)
+{
+#define DECL(i) __m512 a##i = _mm512_set1_ps(seed + i);
+#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, c);
+#define SUM(i) + _mm512_reduce_add_ps(a##i)
+    const __m512 m = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-4f);
+    CHAINS(DECL)
+    for (long k = 0; k < iters; k++) { CHAINS(STEP) }
+    return 0 CHAINS(SUM);
+#undef DECL
+#undef STEP
+#undef SUM
+}
+
+__attribute__((target("avx2,fma"))) static float fma_chains_avx2(long iters, float seed)
+{
+#define DECL(i) __m256 a##i = _mm256_set1_ps(seed + i);
+#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, c);
+#define SUM(i) + a##i[0] + a##i[7]
+    const __m256 m = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(1e-4f);
+    CHAINS(DECL)
+    for (long k = 0; k < iters; k++) { CHAINS(STEP) }
+    return 0 CHAINS(SUM);
+#undef DECL
+#undef STEP
+#undef SUM
+}
+#endif
+
+/* the portable kernel's ceiling: plain C, what the compiler makes of it (4 lanes, no FMA, on baseline x86-64) */
+static float fma_chains_portable(long iters, float seed)
+{
+    float a[12][4];
+    for (int i = 0; i < 12; i++) for (int l = 0; l < 4; l++) a[i][l] = seed + i + l;
+    for (long k = 0; k < iters; k++)
+        for (int i = 0; i < 12; i++) for (int l = 0; l < 4; l++) a[i][l] = a[i][l] * 0.9999f + 1e-4f;
+    float s = 0;
+    for (int i = 0; i < 12; i++) for (int l = 0; l < 4; l++) s += a[i][l];
+    return s;
+}
+
+static int bench_peak(int argc, char **argv)
+{
+    const mc_opt opts[] = {{NULL, 0, NULL, NULL}};
+    const char *pos[1];
+    int npos, r = mc_parse_args(argc, argv, opts, "", pos, 0, &npos);
+    if (r) return r == 2 ? 0 : 1;
+    const char *kernel = mc_gemm_kernel_name();
+    int lanes = 4;
+    float (*chains)(long, float) = fma_chains_portable;
+#if defined(__x86_64__)
+    if (!strcmp(kernel, "avx512")) { chains = fma_chains_avx512; lanes = 16; }
+    else if (!strcmp(kernel, "avx2")) { chains = fma_chains_avx2; lanes = 8; }
+#endif
+    const long iters = 20000000;
+    int threads = max_threads();
+    double best = 1e30;
+    volatile float sink = 0;
+    for (int round = 0; round < 3; round++) {          /* the best of three: nothing here waits on memory */
+        double t0 = now_seconds();
+        #pragma omp parallel
+        {
+            float v = chains(iters, (float)round);
+            #pragma omp atomic
+            sink += v;
+        }
+        double dt = now_seconds() - t0;
+        if (dt < best) best = dt;
+    }
+    double flop = 2.0 * 12 * lanes * (double)iters * threads;
+    printf("peak %s: %d threads x 12 chains of %d-lane multiply-adds, %.0f ms\n", kernel, threads, lanes, best * 1e3);
+    printf("gflops_per_thread=%.1f gflops=%.1f\n", flop / best * 1e-9 / threads, flop / best * 1e-9);
+    (void)sink;
+    return 0;
+}
+
 /* argv[0] of a subcommand is its full name, so its messages and --help read "mache bench gemm". */
 static char gemm_name[] = "bench gemm", train_name[] = "bench train", chamfer_name[] = "bench chamfer",
-            sample_name[] = "bench sample";
+            sample_name[] = "bench sample", peak_name[] = "bench peak";
 
 static const struct {
     const char *name;
@@ -114,6 +199,7 @@ static const struct {
     {"train", train_name, bench_train, "training steps of the model: --preset P --batch B --steps S"},
     {"chamfer", chamfer_name, bench_chamfer, "Chamfer distance forward and backward: --batch B --points N"},
     {"sample", sample_name, bench_sample, "meshes decoded from z: --preset P --resolution R"},
+    {"peak", peak_name, bench_peak, "the cores' multiply-add ceiling (GFLOP/s) the kernels are measured against"},
 };
 enum { NBENCHES = sizeof benches / sizeof benches[0] };
 
