@@ -202,6 +202,7 @@ static void test_adam_backward_matches_step(void)
     mc_rng_seed(&ra, 5);
     mc_rng_seed(&rb, 5);
     mc_set_training(1);
+    size_t capacity_at_2 = 0;
     for (int step = 0; step < 5; step++) {
         mc_params_zero_grad(&a.ps);
         mc_backward(twin_loss(&a, &ra));
@@ -209,7 +210,9 @@ static void test_adam_backward_matches_step(void)
         mc_step_end();
         mc_adam_backward(&opt, &b.ps, twin_loss(&b, &rb));
         mc_step_end();
+        if (step == 2) capacity_at_2 = mc_arena_capacity();
     }
+    CHECK(mc_arena_capacity() == capacity_at_2, "the arena grew after warm-up with mc_adam_backward");
     int same = 1;
     for (int k = 0; k < a.ps.n; k++) {
         mc_param *pa = a.ps.items[k], *pb = b.ps.items[k];
