@@ -209,7 +209,7 @@ TARGET static void pack_b(int trans_b, const float *B, int ldb, int p0, int j0, 
 }
 
 const mc_gemm_arch mc_gemm_arch_avx512 = {
-    .name = "avx512", .mr = MR, .nr = NR, .kc = 256, .mc = 8 * MR, .l2_bytes = 512 * 1024,
+    .name = "avx512", .mr = MR, .nr = NR, .kc = 512, .mc = 8 * MR, .l2_bytes = 512 * 1024,
     .kernel = kernel, .pack_a = pack_a, .pack_b = pack_b,
 };
 
