@@ -37,7 +37,8 @@ mc_tensor *mc_tensor_from(int ndim, const int *shape, const float *data);   /* c
  * Returns the entry (for the op to fill f/i/saved) or NULL when nothing is recorded. */
 mc_node *mc_record(const char *op, mc_tensor *out, mc_tensor **in, int nin, mc_backward_fn backward);
 /* The gradient buffer of t, zeroed on first use: from the step arena (a spare one of the same size if
- * there is one). mc_grad_release gives it back; t->grad is NULL after. */
+ * there is one). mc_grad_release gives such a buffer back for reuse within the step (t->grad is NULL
+ * after); a parameter's own heap gradient must not be released. */
 float   *mc_grad(mc_tensor *t);
 void     mc_grad_release(mc_tensor *t);
 /* For a backward that writes a whole gradient at once (a matrix multiply's beta): the buffer, and in
