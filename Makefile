@@ -2,6 +2,7 @@
 #   make            everything (OpenMP on where the compiler has it; OPENMP=0 turns it off)
 #   make test       the whole suite; last line "N passed, M failed"
 #   make test SANITIZE=1   the same suite with address and undefined-behaviour sanitizers
+#   make test-baseline     the same suite emulating a CPU without AVX (needs qemu-user)
 #   make demo | bench | install PREFIX=...
 
 CC      ?= cc
@@ -73,6 +74,12 @@ $(BUILD)/bench_%: $(BUILD)/obj/examples/bench/bench_%.o $(LIB)
 test: $(TESTS) $(CLI)
 	@sh tests/run.sh $(BUILD) $(TESTS)
 
+# The suite on an x86-64 without AVX (the portable GEMM and nearest-neighbour kernels, the baseline
+# clones of the row kernels), emulated by qemu-user: apt-get install qemu-user.
+test-baseline: $(TESTS) $(CLI)
+	@command -v qemu-x86_64 >/dev/null || { echo "make test-baseline: needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
+	@TEST_RUNNER="qemu-x86_64 -cpu Nehalem" OMP_WAIT_POLICY=passive sh tests/run.sh $(BUILD) $(TESTS)
+
 bench: $(CLI) $(BENCHES)
 	@sh examples/bench/run.sh $(BUILD)
 
@@ -109,6 +116,6 @@ fuzz: $(FUZZ_BIN)
 clean:
 	rm -rf build
 
-.PHONY: all test bench demo install clean fuzz
+.PHONY: all test test-baseline bench demo install clean fuzz
 .SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -4,7 +4,7 @@
 build=$1; shift
 passed=0; failed=0
 for t in "$@"; do
-    out=$("$t" 2>&1); rc=$?
+    out=$($TEST_RUNNER "$t" 2>&1); rc=$?   # TEST_RUNNER: a prefix such as an emulator (make test-baseline)
     line=$(printf '%s\n' "$out" | grep -E '^[A-Za-z0-9_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
     if [ -z "$line" ]; then
         printf '%s\n' "$out" | tail -n 20
