@@ -80,21 +80,10 @@ static void portable_kernel(int kc, const float *restrict a, long a_rs, long a_k
 #undef MR
 #undef NR
 
-static void portable_pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
-{
-    if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
-    else pack_a_rows_plain(A, lda, i0, p0, mc, kc, dst);
-}
-
-static void portable_pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
-{
-    if (trans_b) pack_b_cols_plain(B, ldb, p0, j0, kc, nc, dst);
-    else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
-}
-
 static const mc_gemm_arch portable_arch = {
     .name = "portable", .mr = PMR, .nr = PNR, .kc = 256, .mc = 32 * PMR, .l2_bytes = 512 * 1024,
-    .kernel = portable_kernel, .pack_a = portable_pack_a, .pack_b = portable_pack_b,
+    .kernel = portable_kernel,
+    .pack_a = {pack_a_rows_plain, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols_plain},
 };
 
 /* ---- which kernel: chosen once (MACHE_GEMM, else the best the CPU has), or by mc_gemm_set_kernel ---- */
@@ -228,10 +217,10 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
         for (int pc = 0; pc < K; pc += bl.kc) {
             int kc = K - pc < bl.kc ? K - pc : bl.kc;
             float beta_pass = pc == 0 ? beta : 1.0f;   /* later passes accumulate onto the first */
-            if (!direct_b) ar->pack_b(trans_b, B, ldb, pc, jc, kc, nc, Bp);
+            if (!direct_b) ar->pack_b[trans_b != 0](B, ldb, pc, jc, kc, nc, Bp);
             for (int ic = 0; ic < M; ic += bl.mc) {
                 int mc = M - ic < bl.mc ? M - ic : bl.mc;
-                if (!direct_a) ar->pack_a(trans_a, A, lda, ic, pc, mc, kc, Ap);
+                if (!direct_a) ar->pack_a[trans_a != 0](A, lda, ic, pc, mc, kc, Ap);
                 for (int ir = 0; ir < mc; ir += mr) {
                     const float *a = !direct_a ? Ap + (size_t)ir * kc
                                    : trans_a ? A + (size_t)pc * lda + ic + ir : A + (size_t)(ic + ir) * lda + pc;

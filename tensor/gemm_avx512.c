@@ -196,21 +196,9 @@ TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, 
     }
 }
 
-TARGET static void pack_a(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
-{
-    if (trans_a) pack_a_cols(A, lda, i0, p0, mc, kc, dst);
-    else pack_a_rows(A, lda, i0, p0, mc, kc, dst);
-}
-
-TARGET static void pack_b(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
-{
-    if (trans_b) pack_b_cols(B, ldb, p0, j0, kc, nc, dst);
-    else pack_b_rows_copy(B, ldb, p0, j0, kc, nc, dst);
-}
-
 const mc_gemm_arch mc_gemm_arch_avx512 = {
     .name = "avx512", .mr = MR, .nr = NR, .kc = 512, .mc = 8 * MR, .l2_bytes = 512 * 1024,
-    .kernel = kernel, .pack_a = pack_a, .pack_b = pack_b,
+    .kernel = kernel, .pack_a = {pack_a_rows, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols},
 };
 
 #else

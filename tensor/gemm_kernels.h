@@ -12,11 +12,10 @@
 typedef void (*mc_gemm_kernel_fn)(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
                                   float *C, int ldc, int m, int n, float alpha, float beta);
 
-/* Packing into those panels: see gemm_pack.h for the layout. */
-typedef void (*mc_gemm_pack_a_fn)(int trans_a, const float *A, int lda, int i0, int p0, int mc, int kc,
-                                  float *dst);
-typedef void (*mc_gemm_pack_b_fn)(int trans_b, const float *B, int ldb, int p0, int j0, int kc, int nc,
-                                  float *dst);
+/* Packing into those panels (see gemm_pack.h for the layout): rows i0.. and depth p0.. of A, or depth p0..
+ * and columns j0.. of B. */
+typedef void (*mc_gemm_pack_a_fn)(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst);
+typedef void (*mc_gemm_pack_b_fn)(const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst);
 
 typedef struct mc_gemm_arch {
     const char *name;
@@ -25,8 +24,8 @@ typedef struct mc_gemm_arch {
     int mc;                /* rows of A packed at a time (a multiple of MR) */
     int l2_bytes;          /* budget for the packed KC x NC block of B, kept in L2 */
     mc_gemm_kernel_fn kernel;
-    mc_gemm_pack_a_fn pack_a;
-    mc_gemm_pack_b_fn pack_b;
+    mc_gemm_pack_a_fn pack_a[2];   /* [trans_a]: A stored M x K, or K x M */
+    mc_gemm_pack_b_fn pack_b[2];   /* [trans_b]: B stored K x N, or N x K */
 } mc_gemm_arch;
 
 #if defined(__x86_64__)
