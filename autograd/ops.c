@@ -451,10 +451,10 @@ static void matmul_backward(mc_node *n)
     int64_t sa = (int64_t)M * K, sb = batches > 1 ? (int64_t)K * N : 0, so = (int64_t)M * N;
     const float *g = n->out->grad;
     float beta_a = 1, beta_b = 1, *ga = needs_grad(a) ? mc_grad_whole(a, &beta_a) : NULL;
-    float *gb = needs_grad(b) && sb ? mc_grad_whole(b, &beta_b) : needs_grad(b) ? mc_grad(b) : NULL;
-    for (int t = 0; t < batches; t++) {   /* a shared b (sb = 0) sums over the batches: zeroed first */
+    float *gb = needs_grad(b) ? mc_grad_whole(b, &beta_b) : NULL;
+    for (int t = 0; t < batches; t++) {   /* a shared b (sb = 0) sums over the batches after the first */
         if (ga) mc_gemm(0, 1, M, K, N, 1, g + t * so, N, b->data + t * sb, N, beta_a, ga + t * sa, K);   /* dA = dY B^T */
-        if (gb) mc_gemm(1, 0, K, N, M, 1, a->data + t * sa, K, g + t * so, N, beta_b, gb + t * sb, N);   /* dB = A^T dY */
+        if (gb) mc_gemm(1, 0, K, N, M, 1, a->data + t * sa, K, g + t * so, N, sb || t == 0 ? beta_b : 1, gb + t * sb, N);   /* dB = A^T dY */
     }
 }
 

@@ -34,7 +34,8 @@ linear_rows() {
 
 echo "threads: OMP_NUM_THREADS=${OMP_NUM_THREADS:-all} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-default}"
 # the ceiling every GFLOP/s below is measured against
-"$mache" bench peak | tail -n 1 | sed 's/^/multiply-add peak: /' || status=1
+peak=$("$mache" bench peak) || status=1
+printf '%s\n' "$peak" | tail -n 1 | sed 's/^/multiply-add peak: /'
 printf '%-30s %-3s %6s %6s %6s %-9s %10s %9s\n' "gemm (model shapes)" "op" "M" "K" "N" "kernel" "median_ms" "GFLOP/s"
 # the paper preset's multiplies. Encoder, per point: batch 8 x 2500 points
 linear_rows "encoder 3->64 (B=8)" 20000 3 64

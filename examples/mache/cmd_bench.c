@@ -108,34 +108,33 @@ static int bench_gemm(int argc, char **argv)
  * multiply's kernel uses (12 chains hide the FMA latency), so GFLOP/s here is what the cores can do at
  * most; a step's gflops (bench train) divided by it says how much of the machine the step uses. */
 #define CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define DECL(i) VEC a##i = SET1(seed + i);
+#define STEP(i) a##i = FMADD(a##i, m, c);
+#define SUM(i) + a##i[0]
+/* One function per vector width, from the same body. */
+#define FMA_CHAINS(name)                                                           \
+    static float name(long iters, float seed)                                     \
+    {                                                                             \
+        const VEC m = SET1(0.9999f), c = SET1(1e-4f);                             \
+        CHAINS(DECL)                                                              \
+        for (long k = 0; k < iters; k++) { CHAINS(STEP) }                         \
+        return 0 CHAINS(SUM);                                                     \
+    }
 #if defined(__x86_64__)
-__attribute__((target("avx512f"))) static float fma_chains_avx512(long iters, float seed)
-{
-#define DECL(i) __m512 a##i = _mm512_set1_ps(seed + i);
-#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, c);
-#define SUM(i) + _mm512_reduce_add_ps(a##i)
-    const __m512 m = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-4f);
-    CHAINS(DECL)
-    for (long k = 0; k < iters; k++) { CHAINS(STEP) }
-    return 0 CHAINS(SUM);
-#undef DECL
-#undef STEP
-#undef SUM
-}
-
-__attribute__((target("avx2,fma"))) static float fma_chains_avx2(long iters, float seed)
-{
-#define DECL(i) __m256 a##i = _mm256_set1_ps(seed + i);
-#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, c);
-#define SUM(i) + a##i[0] + a##i[7]
-    const __m256 m = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(1e-4f);
-    CHAINS(DECL)
-    for (long k = 0; k < iters; k++) { CHAINS(STEP) }
-    return 0 CHAINS(SUM);
-#undef DECL
-#undef STEP
-#undef SUM
-}
+#define VEC __m512
+#define SET1 _mm512_set1_ps
+#define FMADD _mm512_fmadd_ps
+__attribute__((target("avx512f"))) FMA_CHAINS(fma_chains_avx512)
+#undef VEC
+#undef SET1
+#undef FMADD
+#define VEC __m256
+#define SET1 _mm256_set1_ps
+#define FMADD _mm256_fmadd_ps
+__attribute__((target("avx2,fma"))) FMA_CHAINS(fma_chains_avx2)
+#undef VEC
+#undef SET1
+#undef FMADD
 #endif
 
 /* the portable kernel's ceiling: plain C, what the compiler makes of it (4 lanes, no FMA, on baseline x86-64) */
