@@ -331,3 +331,59 @@ int mc_token_long(const char *ts, const char *te, long long *v)
     *v = strtoll(buf, &end, 10);
     return *end == 0 && errno == 0;
 }
+
+/* ---- the icosphere ---- */
+/* Icosphere: an icosahedron whose faces are split in four `level` times, new vertices pushed onto the
+ * unit sphere. Edge midpoints are shared through a small open-addressing table keyed by the edge. */
+typedef struct { int64_t key; int vertex; } edge_slot;
+
+static int midpoint(mc_mesh *t, edge_slot *table, int64_t cap, int a, int b)
+{
+    int64_t lo = a < b ? a : b, hi = a < b ? b : a, key = lo * 0x100000 + hi + 1;
+    int64_t h = (key * 0x9E3779B97F4A7C15LL) & (cap - 1);
+    while (table[h].key && table[h].key != key) h = (h + 1) & (cap - 1);
+    if (table[h].key) return table[h].vertex;
+    float *v = t->verts + 3 * t->nverts, *p = t->verts + 3 * a, *q = t->verts + 3 * b;
+    float x = p[0] + q[0], y = p[1] + q[1], z = p[2] + q[2], r = sqrtf(x * x + y * y + z * z);
+    v[0] = x / r; v[1] = y / r; v[2] = z / r;
+    table[h].key = key;
+    table[h].vertex = t->nverts;
+    return t->nverts++;
+}
+
+void mc_mesh_icosphere(int level, mc_mesh *t)
+{
+    const float g = 1.6180339887f;
+    const float base[12][3] = {{-1, g, 0}, {1, g, 0}, {-1, -g, 0}, {1, -g, 0}, {0, -1, g}, {0, 1, g},
+                               {0, -1, -g}, {0, 1, -g}, {g, 0, -1}, {g, 0, 1}, {-g, 0, -1}, {-g, 0, 1}};
+    const int faces[20][3] = {{0, 11, 5}, {0, 5, 1}, {0, 1, 7}, {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
+                              {11, 10, 2}, {10, 7, 6}, {7, 1, 8}, {3, 9, 4}, {3, 4, 2}, {3, 2, 6}, {3, 6, 8},
+                              {3, 8, 9}, {4, 9, 5}, {2, 4, 11}, {6, 2, 10}, {8, 6, 7}, {9, 8, 1}};
+    int max_v = 10 * (1 << (2 * level)) + 2, max_f = 20 * (1 << (2 * level));
+    t->verts = mc_malloc((size_t)max_v * 3 * sizeof(float));
+    t->faces = mc_malloc((size_t)max_f * 3 * sizeof(int));
+    for (int k = 0; k < 12; k++) {
+        float r = sqrtf(base[k][0] * base[k][0] + base[k][1] * base[k][1] + base[k][2] * base[k][2]);
+        for (int d = 0; d < 3; d++) t->verts[3 * k + d] = base[k][d] / r;
+    }
+    memcpy(t->faces, faces, sizeof faces);
+    t->nverts = 12; t->nfaces = 20;
+    int64_t cap = 1;
+    while (cap < 4LL * max_v) cap <<= 1;
+    edge_slot *table = mc_calloc((size_t)cap, sizeof *table);
+    int *next = mc_malloc((size_t)max_f * 3 * sizeof(int));
+    for (int l = 0; l < level; l++) {
+        memset(table, 0, (size_t)cap * sizeof *table);
+        int nf = 0;
+        for (int f = 0; f < t->nfaces; f++) {
+            int a = t->faces[3 * f], b = t->faces[3 * f + 1], c = t->faces[3 * f + 2];
+            int ab = midpoint(t, table, cap, a, b), bc = midpoint(t, table, cap, b, c), ca = midpoint(t, table, cap, c, a);
+            int tri[4][3] = {{a, ab, ca}, {b, bc, ab}, {c, ca, bc}, {ab, bc, ca}};
+            memcpy(next + 3 * nf, tri, sizeof tri);
+            nf += 4;
+        }
+        memcpy(t->faces, next, (size_t)nf * 3 * sizeof(int));
+        t->nfaces = nf;
+    }
+    free(next); free(table);
+}

@@ -11,6 +11,9 @@ typedef struct mc_mesh {
 } mc_mesh;
 
 void mc_mesh_free(mc_mesh *m);               /* frees the arrays and zeroes the struct */
+/* The unit icosphere: an icosahedron with its faces split in four `level` times (10 * 4^level + 2
+ * vertices, 20 * 4^level faces). */
+void mc_mesh_icosphere(int level, mc_mesh *m);
 
 /* Read a mesh by extension (.obj .off .ply .stl, case-insensitive). Returns 0, or non-zero with one
  * line in err: "FILE:LINE: what is wrong (hint)". The mesh is left empty on error.

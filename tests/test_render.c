@@ -190,54 +190,6 @@ static void add_cube(mc_mesh *m, float cx, float cy, float cz, float half)
     m->nfaces += 12;
 }
 
-static int midpoint(mc_mesh *m, int (*cache)[3], int *ncache, int a, int b)
-{
-    if (a > b) { int t = a; a = b; b = t; }
-    for (int i = 0; i < *ncache; i++)
-        if (cache[i][0] == a && cache[i][1] == b) return cache[i][2];
-    float *p = m->verts + 3 * m->nverts, len = 0;
-    for (int k = 0; k < 3; k++) { p[k] = m->verts[3 * a + k] + m->verts[3 * b + k]; len += p[k] * p[k]; }
-    for (int k = 0; k < 3; k++) p[k] /= sqrtf(len);
-    cache[*ncache][0] = a; cache[*ncache][1] = b; cache[(*ncache)++][2] = m->nverts;
-    return m->nverts++;
-}
-
-/* An icosahedron split `levels` times, pushed onto the unit sphere. */
-static void icosphere(mc_mesh *m, int levels)
-{
-    const float t = 1.6180340f;
-    const float base[12][3] = {{-1, t, 0}, {1, t, 0}, {-1, -t, 0}, {1, -t, 0}, {0, -1, t}, {0, 1, t},
-                               {0, -1, -t}, {0, 1, -t}, {t, 0, -1}, {t, 0, 1}, {-t, 0, -1}, {-t, 0, 1}};
-    const int tris[20][3] = {{0, 11, 5}, {0, 5, 1}, {0, 1, 7}, {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
-                             {11, 10, 2}, {10, 7, 6}, {7, 1, 8}, {3, 9, 4}, {3, 4, 2}, {3, 2, 6}, {3, 6, 8},
-                             {3, 8, 9}, {4, 9, 5}, {2, 4, 11}, {6, 2, 10}, {8, 6, 7}, {9, 8, 1}};
-    int maxf = 20 << (2 * levels), maxv = maxf / 2 + 2;
-    m->verts = malloc(sizeof(float) * 3 * (size_t)maxv);
-    m->faces = malloc(sizeof(int) * 3 * (size_t)maxf);
-    m->nverts = 12;
-    m->nfaces = 20;
-    for (int i = 0; i < 12; i++) {
-        float len = sqrtf(1 + t * t);
-        for (int k = 0; k < 3; k++) m->verts[3 * i + k] = base[i][k] / len;
-    }
-    memcpy(m->faces, tris, sizeof tris);
-    int (*cache)[3] = malloc(sizeof(int[3]) * (size_t)maxf * 3);
-    for (int l = 0; l < levels; l++) {
-        int nf = m->nfaces, ncache = 0, *old = malloc(sizeof(int) * 3 * (size_t)nf);
-        memcpy(old, m->faces, sizeof(int) * 3 * (size_t)nf);
-        m->nfaces = 0;
-        for (int f = 0; f < nf; f++) {
-            int a = old[3 * f], b = old[3 * f + 1], c = old[3 * f + 2];
-            int ab = midpoint(m, cache, &ncache, a, b), bc = midpoint(m, cache, &ncache, b, c), ca = midpoint(m, cache, &ncache, c, a);
-            int next[4][3] = {{a, ab, ca}, {b, bc, ab}, {c, ca, bc}, {ab, bc, ca}};
-            memcpy(m->faces + 3 * m->nfaces, next, sizeof next);
-            m->nfaces += 4;
-        }
-        free(old);
-    }
-    free(cache);
-}
-
 static void free_mesh(mc_mesh *m)
 {
     free(m->verts);
@@ -388,7 +340,7 @@ static void test_points_and_wire(void)
 {
     /* a point cloud of 500 points on the sphere: drawn, and shaded like small balls */
     mc_mesh sphere = {0};
-    icosphere(&sphere, 3);
+    mc_mesh_icosphere(3, &sphere);
     CHECK(sphere.nverts == 642 && sphere.nfaces == 1280, "icosphere: %d verts, %d faces", sphere.nverts, sphere.nfaces);
     mc_mesh cloud = {sphere.verts, NULL, 500, 0};
     mc_image *img = mc_image_new(96, 96);
