@@ -36,11 +36,16 @@ ifneq ($(HAVE_OMP),1)
   MACHE_CFLAGS += -Wno-unknown-pragmas   # the `omp` pragmas are ignored on purpose: serial build
 endif
 
-# Layers, lowest first: nothing includes a header from a later folder.
-LIB_DIRS := tensor autograd nn data models
+# Layers, lowest first: nothing includes a header from a later folder. The core library is
+# libmache.a; pictures/ (PNG, rasterizer, plots) is a layer of its own, libmache_pictures.a, which the
+# core never links and the `mache` program adds.
+LIB_DIRS := tensor autograd nn mesh procedural datasets models
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(sort $(wildcard $(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libmache.a
+PIC_SRC  := $(sort $(wildcard pictures/*.c))
+PIC_OBJ  := $(PIC_SRC:%.c=$(BUILD)/obj/%.o)
+PIC_LIB  := $(BUILD)/libmache_pictures.a
 
 CLI_SRC  := $(sort $(wildcard examples/mache/*.c))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -52,20 +57,22 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/%)
 BENCH_SRC := $(sort $(wildcard examples/bench/bench_*.c))
 BENCHES   := $(BENCH_SRC:examples/bench/%.c=$(BUILD)/%)
 
-all: $(LIB) $(CLI) $(TESTS) $(BENCHES)
+all: $(LIB) $(PIC_LIB) $(CLI) $(TESTS) $(BENCHES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MACHE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
+$(PIC_LIB): $(PIC_OBJ)
+$(LIB) $(PIC_LIB):
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
+$(CLI): $(CLI_OBJ) $(PIC_LIB) $(LIB)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(PIC_LIB) $(LIB) $(LDLIBS) -o $@
 
-$(BUILD)/test_%: $(BUILD)/obj/tests/test_%.o $(BUILD)/obj/tests/harness.o $(LIB)
+$(BUILD)/test_%: $(BUILD)/obj/tests/test_%.o $(BUILD)/obj/tests/harness.o $(PIC_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/bench_%: $(BUILD)/obj/examples/bench/bench_%.o $(LIB)
@@ -86,13 +93,15 @@ bench: $(CLI) $(BENCHES)
 demo: $(CLI)
 	@sh examples/demo.sh $(BUILD)
 
-HEADERS := mache.h $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.h))
-install: $(LIB) $(CLI)
+HEADERS := mache.h mache_pictures.h $(foreach d,$(LIB_DIRS) pictures,$(wildcard $(d)/*.h))
+install: $(LIB) $(PIC_LIB) $(CLI)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmache.a
+	install -m 644 $(PIC_LIB) $(DESTDIR)$(PREFIX)/lib/libmache_pictures.a
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mache
 	for h in $(HEADERS); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/mache/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDFLAGS) $(LDLIBS)|' mache.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mache.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' mache-pictures.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mache-pictures.pc
 
 # One libFuzzer target per mesh format (clang only), run one after another for FUZZ_TIME seconds each.
 # New inputs go to build/fuzz/corpus/FORMAT; the seeds in tests/fuzz/corpus/FORMAT are only read.
@@ -100,9 +109,9 @@ FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_LIB  := tensor/tensor.c data/mesh.c data/obj.c data/off.c data/ply.c data/stl.c
+FUZZ_LIB  := tensor/tensor.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) data/mesh.h data/mesh_parse.h
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) mesh/mesh.h mesh/mesh_parse.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $< $(FUZZ_LIB) -lm -o $@

@@ -1,5 +1,7 @@
-/* mache: everything an outside program needs, in layer order. With pkg-config:
- *   cc prog.c $(pkg-config --cflags --libs mache)     and     #include <mache.h> */
+/* mache: the core library, in layer order. With pkg-config:
+ *   cc prog.c $(pkg-config --cflags --libs mache)     and     #include <mache.h>
+ * Pictures (PNG, the rasterizer, plots) are a layer of their own: #include <mache_pictures.h> and
+ * pkg-config mache-pictures. */
 #ifndef MACHE_H
 #define MACHE_H
 #include "tensor/tensor.h"
@@ -9,12 +11,10 @@
 #include "autograd/ops.h"
 #include "nn/nn.h"
 #include "nn/checkpoint.h"
-#include "data/mesh.h"
-#include "data/sample.h"
-#include "data/dataset.h"
-#include "data/procedural.h"
-#include "data/render.h"
-#include "data/png.h"
+#include "mesh/mesh.h"
+#include "mesh/sample.h"
+#include "procedural/shapes.h"
+#include "datasets/dataset.h"
 #include "models/atlasnet.h"
 #include "models/metrics.h"
 #include "models/gmm.h"

@@ -3,7 +3,7 @@
 #ifndef MACHE_ATLASNET_H
 #define MACHE_ATLASNET_H
 #include "nn/checkpoint.h"
-#include "data/mesh.h"
+#include "mesh/mesh.h"
 
 typedef struct atlas_config {
     int   vae;              /* 0: autoencoder, 1: VAE (mu and logvar heads) */

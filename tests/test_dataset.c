@@ -1,8 +1,8 @@
 /* Datasets: directory trees (classes, ModelNet train/test folders, broken and hidden files), procedural
  * sources, the 80/20 split, normalised caches, batches, and meshes that follow their points. */
 #include "tests/harness.h"
-#include "data/dataset.h"
-#include "data/procedural.h"
+#include "datasets/dataset.h"
+#include "procedural/shapes.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Mesh readers and writers: round trips, every format quirk we promise to handle, and the one-line
  * messages for broken files (each checked for its line number or location). */
 #include "tests/harness.h"
-#include "data/mesh.h"
+#include "mesh/mesh.h"
 #include <dirent.h>
 #include <float.h>
 #include <math.h>

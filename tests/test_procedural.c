@@ -1,7 +1,7 @@
 /* Procedural shapes: deterministic per (category, index, seed), different across indices and seeds,
  * closed and outward-wound, sensibly sized and oriented (y up, planes and cars toward -z). */
 #include "tests/harness.h"
-#include "data/procedural.h"
+#include "procedural/shapes.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Pictures: the PNG writer (read back with an independent decoder), the rasterizer (coverage, shading,
  * depth), the bitmap font, contact sheets, and plots of CSV logs including malformed ones. */
-#include "data/plot.h"
-#include "data/png.h"
-#include "data/render.h"
+#include "pictures/plot.h"
+#include "pictures/png.h"
+#include "pictures/render.h"
 #include "tests/harness.h"
 #include <math.h>
 #include <stdio.h>

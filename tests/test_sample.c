@@ -1,7 +1,7 @@
 /* Surface sampling and normalisation: uniform by area (chi-square on a square cut into very unequal
  * triangles, moments inside one triangle), point clouds, index subsets, and the unit-ball transform. */
 #include "tests/harness.h"
-#include "data/sample.h"
+#include "mesh/sample.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
 #include "examples/mache/common.h"
-#include "data/png.h"
-#include "data/render.h"
+#include "pictures/png.h"
+#include "pictures/render.h"
 #include "models/gmm.h"
 #include <stdlib.h>
 #include <string.h>

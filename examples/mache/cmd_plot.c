@@ -1,5 +1,5 @@
 /* mache plot: curves from a training log (log.csv) as a PNG. */
-#include "data/plot.h"
+#include "pictures/plot.h"
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
 #include "tensor/tensor.h"

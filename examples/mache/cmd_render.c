@@ -1,6 +1,6 @@
 /* mache render: a contact sheet of meshes and point clouds, one cell per file. */
-#include "data/png.h"
-#include "data/render.h"
+#include "pictures/png.h"
+#include "pictures/render.h"
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
 #include <math.h>

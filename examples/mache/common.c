@@ -1,5 +1,5 @@
 #include "examples/mache/common.h"
-#include "data/sample.h"
+#include "mesh/sample.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

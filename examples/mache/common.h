@@ -3,7 +3,7 @@
 #ifndef MACHE_COMMON_H
 #define MACHE_COMMON_H
 #include "models/atlasnet.h"
-#include "data/dataset.h"
+#include "datasets/dataset.h"
 #include <stdio.h>
 
 int  mkdir_p(const char *path, char *err);

@@ -1,7 +1,7 @@
 /* mache data: write procedural meshes as OBJ files; mache mesh-info: describe mesh files. */
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
-#include "data/procedural.h"
+#include "procedural/shapes.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * repeated corner), and must survive writing as OBJ and as PLY and reading back bit for bit. */
 #ifndef MACHE_FUZZ_COMMON_H
 #define MACHE_FUZZ_COMMON_H
-#include "data/mesh_parse.h"
+#include "mesh/mesh_parse.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * so pictures need nothing beyond libc. */
 #ifndef MACHE_PNG_H
 #define MACHE_PNG_H
-#include "data/image.h"
+#include "pictures/image.h"
 #include <stddef.h>
 
 /* The whole file in memory; *len gets its size. The caller frees the buffer. */

@@ -1,5 +1,5 @@
-#include "data/dataset.h"
-#include "data/procedural.h"
+#include "datasets/dataset.h"
+#include "procedural/shapes.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

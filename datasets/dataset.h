@@ -2,8 +2,8 @@
  * sampled once into a cache of points normalised to the unit ball; batches are drawn from the caches. */
 #ifndef MACHE_DATASET_H
 #define MACHE_DATASET_H
-#include "data/mesh.h"
-#include "data/sample.h"
+#include "mesh/mesh.h"
+#include "mesh/sample.h"
 
 typedef struct mc_dataset {
     int    nshapes;

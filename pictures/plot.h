@@ -2,7 +2,7 @@
  * epoch) against one of them, with axes, ticks, a grid, a legend and an optional logarithmic y axis. */
 #ifndef MACHE_PLOT_H
 #define MACHE_PLOT_H
-#include "data/image.h"
+#include "pictures/image.h"
 
 typedef struct mc_plot_opts {
     int width, height;   /* pixels; 0 = 800 x 500 */
@@ -17,7 +17,7 @@ typedef struct mc_series {
     int n;
 } mc_series;
 
-/* A new picture of the series in the palette's colours (see data/render.h); opts NULL = defaults. */
+/* A new picture of the series in the palette's colours (see pictures/render.h); opts NULL = defaults. */
 mc_image *mc_plot(const mc_series *series, int nseries, const char *x_label, const mc_plot_opts *opts);
 
 /* Plots the columns y_columns[0..ny) of csv_path against x_column and writes png_path. x_column NULL

@@ -1,7 +1,7 @@
 /* STL: binary (80-byte header, a uint32 triangle count, 50 bytes per triangle) or ascii ("facet normal
  * ... outer loop, vertex x y z (x3), endloop endfacet"). STL repeats each corner in every triangle that
  * uses it; we merge identical corners so that the mesh comes out connected. */
-#include "data/mesh_parse.h"
+#include "mesh/mesh_parse.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "data/png.h"
+#include "pictures/png.h"
 #include "tensor/tensor.h"
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* OFF (Princeton/ModelNet): a header line "OFF", then "nverts nfaces nedges", one vertex per line, one
  * face per line as "n i1 .. in [colour]". ModelNet glues the counts to the keyword ("OFF490 518 0");
  * COFF/NOFF/STOFF variants carry extra numbers per line, which we skip. */
-#include "data/mesh_parse.h"
+#include "mesh/mesh_parse.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* PLY (Stanford): a text header listing elements and their properties, then the data as ascii or as
  * little- or big-endian binary. We keep the vertex element's x, y, z (any numeric type) and the face
  * element's index list (any integer types); every other property and element is skipped. */
-#include "data/mesh_parse.h"
+#include "mesh/mesh_parse.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "data/image.h"
+#include "pictures/image.h"
 #include "tensor/tensor.h"
 #include <math.h>
 #include <stdlib.h>

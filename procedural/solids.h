@@ -1,8 +1,8 @@
 /* Building blocks for the procedural shapes: closed solids (lofts, lathes, boxes, tubes) appended to a
  * growing mesh, and placement of a part by a frame. Every solid is closed and wound outward. */
-#ifndef MACHE_GEOM_H
-#define MACHE_GEOM_H
-#include "data/mesh_parse.h"
+#ifndef MACHE_SOLIDS_H
+#define MACHE_SOLIDS_H
+#include "mesh/mesh_parse.h"
 
 /* No fused multiply-adds in the generators (this header's inline helpers included): the same shapes from
  * every compiler and machine. GCC in ISO C mode does not contract anyway, and does not know the pragma. */

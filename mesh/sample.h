@@ -2,7 +2,7 @@
  * uniform over the surface area; normalisation follows AtlasNet (into the unit ball by default). */
 #ifndef MACHE_SAMPLE_H
 #define MACHE_SAMPLE_H
-#include "data/mesh.h"
+#include "mesh/mesh.h"
 
 /* n points uniformly over the surface into out (n,3): a triangle is picked with probability proportional
  * to its area (binary search on the cumulative areas), then a uniform point in it. A point cloud

@@ -2,8 +2,8 @@
  * Lambert shading and supersampling, and contact sheets that lay many shapes out on a labelled grid. */
 #ifndef MACHE_RENDER_H
 #define MACHE_RENDER_H
-#include "data/image.h"
-#include "data/mesh.h"
+#include "pictures/image.h"
+#include "mesh/mesh.h"
 
 typedef struct mc_render_opts {
     float azimuth, elevation;  /* degrees; the camera circles the origin, Y is up */

@@ -1,6 +1,6 @@
 /* Wavefront OBJ: `v x y z` and `f a b c ...` lines. Normals, texture coordinates, groups, materials,
  * lines and points are skipped; polygons become triangle fans. */
-#include "data/mesh_parse.h"
+#include "mesh/mesh_parse.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "data/render.h"
+#include "pictures/render.h"
 #include "tensor/tensor.h"
 #include <math.h>
 #include <stdio.h>

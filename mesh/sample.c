@@ -1,4 +1,4 @@
-#include "data/sample.h"
+#include "mesh/sample.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

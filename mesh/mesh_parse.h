@@ -2,7 +2,7 @@
  * the clean-up every reader ends with, and a bounds-checked scanner over a file held in memory. */
 #ifndef MACHE_MESH_PARSE_H
 #define MACHE_MESH_PARSE_H
-#include "data/mesh.h"
+#include "mesh/mesh.h"
 #include <stdio.h>
 
 /* A mesh that grows as vertices and faces arrive. Readers refuse files with more than MC_MESH_MAX

@@ -1,8 +1,8 @@
 /* Procedural shapes. Each generator draws a style and proportions from its own random stream and builds
- * the shape from closed parts (data/geom.h): fuselages and blades are lofts of cross-sections, wings are
+ * the shape from closed parts (procedural/solids.h): fuselages and blades are lofts of cross-sections, wings are
  * lofted airfoils, turned parts are lathes, the rest boxes and tubes. */
-#include "data/procedural.h"
-#include "data/geom.h"
+#include "procedural/shapes.h"
+#include "procedural/solids.h"
 #include <math.h>
 #include <string.h>
 

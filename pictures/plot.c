@@ -1,6 +1,6 @@
-#include "data/plot.h"
-#include "data/png.h"
-#include "data/render.h"
+#include "pictures/plot.h"
+#include "pictures/png.h"
+#include "pictures/render.h"
 #include "tensor/tensor.h"
 #include <errno.h>
 #include <math.h>

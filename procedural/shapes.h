@@ -7,7 +7,7 @@
  * tip up; chairs face -Z (backrest toward +Z). Sizes are roughly real-world metres. */
 #ifndef MACHE_PROCEDURAL_H
 #define MACHE_PROCEDURAL_H
-#include "data/mesh.h"
+#include "mesh/mesh.h"
 
 enum { MC_PROCEDURAL_NCATEGORIES = 7 };
 /* "plane", "sword", "chair", "table", "lamp", "mug", "car" */

@@ -1,4 +1,4 @@
-#include "data/geom.h"
+#include "procedural/solids.h"
 #include <math.h>
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* Meshes: loading whole files, dispatching to the readers, atomic saving, and the helpers the readers
  * share (growable mesh, clean-up, text scanning). */
-#include "data/mesh_parse.h"
+#include "mesh/mesh_parse.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
