@@ -1,5 +1,6 @@
-/* Every op: its forward, then its backward. A backward reads n->out->grad and adds into the inputs'
- * gradients (mc_grad allocates them on first use), so a tensor used twice accumulates both. */
+/* Every op: the typed state its backward needs, its backward, then its forward. A backward reads
+ * n->out->grad and adds into the inputs' gradients (mc_grad allocates them on first use), so a tensor
+ * used twice accumulates both. */
 #include "autograd/ops.h"
 #include "tensor/gemm.h"
 #include "tensor/nearest.h"
@@ -10,6 +11,9 @@
 #define PAR_MIN 32768   /* elementwise loops shorter than this stay on one thread */
 
 static int needs_grad(const mc_tensor *t) { return t && t->requires_grad; }
+
+/* Saves an op's typed state in its tape entry (when one was recorded): SAVE(n, slice_state, axis, start, len). */
+#define SAVE(n, type, ...) do { if (n) { type *state_ = mc_arena_alloc(sizeof(type)); *state_ = (type){__VA_ARGS__}; (n)->saved = state_; } } while (0)
 
 /* ---------------------------------------------------------------------------------------------------
  * Broadcasting binary ops. Shapes are right-aligned into 4 dimensions; a dimension of size 1 repeats.
@@ -54,7 +58,8 @@ static mc_tensor *broadcast_out(const broadcast *bc)
     }                                                                                       \
 } while (0)
 
-enum { OP_ADD, OP_SUB, OP_MUL };
+typedef enum { OP_ADD, OP_SUB, OP_MUL } binary_kind;
+typedef struct { binary_kind kind; } binary_state;
 
 static void binary_backward(mc_node *n)
 {
@@ -64,14 +69,14 @@ static void binary_backward(mc_node *n)
     const float *g = n->out->grad, *ad = a->data, *bd = b->data;
     if (needs_grad(a)) {
         float *ga = mc_grad(a);
-        switch (n->i[0]) {
+        switch (((const binary_state *)n->saved)->kind) {
         case OP_ADD: case OP_SUB: BROADCAST_LOOP(&bc, ga[ia] += g[o]); break;
         case OP_MUL: BROADCAST_LOOP(&bc, ga[ia] += g[o] * bd[ib]); break;
         }
     }
     if (needs_grad(b)) {
         float *gb = mc_grad(b);
-        switch (n->i[0]) {
+        switch (((const binary_state *)n->saved)->kind) {
         case OP_ADD: BROADCAST_LOOP(&bc, gb[ib] += g[o]); break;
         case OP_SUB: BROADCAST_LOOP(&bc, gb[ib] -= g[o]); break;
         case OP_MUL: BROADCAST_LOOP(&bc, gb[ib] += g[o] * ad[ia]); break;
@@ -79,7 +84,7 @@ static void binary_backward(mc_node *n)
     }
 }
 
-static mc_tensor *binary(const char *name, int op, mc_tensor *a, mc_tensor *b)
+static mc_tensor *binary(const char *name, binary_kind op, mc_tensor *a, mc_tensor *b)
 {
     broadcast bc;
     broadcast_setup(name, a, b, &bc);
@@ -92,7 +97,7 @@ static mc_tensor *binary(const char *name, int op, mc_tensor *a, mc_tensor *b)
     case OP_MUL: BROADCAST_LOOP(&bc, y[o] = ad[ia] * bd[ib]); break;
     }
     mc_node *n = mc_record(name, out, (mc_tensor *[]){a, b}, 2, binary_backward);
-    if (n) n->i[0] = op;
+    SAVE(n, binary_state, op);
     return out;
 }
 
@@ -103,16 +108,18 @@ mc_tensor *mc_mul(mc_tensor *a, mc_tensor *b) { return binary("mul", OP_MUL, a, 
 /* ---------------------------------------------------------------------------------------------------
  * Unary elementwise ops: y = f(x), dx += dy * f'(x), with f' written from whichever of x, y is cheaper.
  */
-enum { U_SCALE, U_SHIFT, U_RELU, U_TANH, U_SIGMOID, U_EXP, U_LOG, U_SQUARE, U_CLAMP };
+typedef enum { U_SCALE, U_SHIFT, U_RELU, U_TANH, U_SIGMOID, U_EXP, U_LOG, U_SQUARE, U_CLAMP } unary_kind;
+typedef struct { unary_kind kind; float s; } unary_state;    /* s: the scale, shift or clamp bound */
 
 static void unary_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0];
     if (!needs_grad(x)) return;
     const float *g = n->out->grad, *xd = x->data, *y = n->out->data;
-    float *gx = mc_grad(x), s = n->f[0];
+    const unary_state *st = n->saved;
+    float *gx = mc_grad(x), s = st->s;
     int64_t size = x->size;
-    int kind = n->i[0];
+    unary_kind kind = st->kind;
     #pragma omp parallel for if (size > PAR_MIN)
     for (int64_t k = 0; k < size; k++) {
         float d;
@@ -131,7 +138,7 @@ static void unary_backward(mc_node *n)
     }
 }
 
-static mc_tensor *unary(const char *name, int kind, mc_tensor *x, float s)
+static mc_tensor *unary(const char *name, unary_kind kind, mc_tensor *x, float s)
 {
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     const float *xd = x->data;
@@ -154,7 +161,7 @@ static mc_tensor *unary(const char *name, int kind, mc_tensor *x, float s)
         y[k] = v;
     }
     mc_node *n = mc_record(name, out, &x, 1, unary_backward);
-    if (n) { n->i[0] = kind; n->f[0] = s; }
+    SAVE(n, unary_state, kind, s);
     return out;
 }
 
@@ -171,11 +178,13 @@ mc_tensor *mc_clamp_min(mc_tensor *x, float lo)  { return unary("clamp_min", U_C
 /* ---------------------------------------------------------------------------------------------------
  * Reductions. An axis reduction views x as (outer, n, inner) with n the reduced axis.
  */
+typedef struct { int axis; float factor; } reduce_state;   /* factor: 1 for a sum, 1/count for a mean */
+
 static void sum_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0];
     if (!needs_grad(x)) return;
-    float g = n->out->grad[0] * n->f[0], *gx = mc_grad(x);
+    float g = n->out->grad[0] * ((const reduce_state *)n->saved)->factor, *gx = mc_grad(x);
     for (int64_t k = 0; k < x->size; k++) gx[k] += g;
 }
 
@@ -186,7 +195,7 @@ static mc_tensor *reduce_all(const char *name, mc_tensor *x, float factor)
     for (int64_t k = 0; k < x->size; k++) acc += x->data[k];
     out->data[0] = (float)(acc * factor);
     mc_node *n = mc_record(name, out, &x, 1, sum_backward);
-    if (n) n->f[0] = factor;
+    SAVE(n, reduce_state, 0, factor);
     return out;
 }
 
@@ -218,10 +227,11 @@ static void sum_axis_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0];
     if (!needs_grad(x)) return;
+    const reduce_state *st = n->saved;
     int64_t outer, inner; int len;
-    axis_view(n->op, x, n->i[0], &outer, &len, &inner);
+    axis_view(n->op, x, st->axis, &outer, &len, &inner);
     const float *g = n->out->grad;
-    float *gx = mc_grad(x), f = n->f[0];
+    float *gx = mc_grad(x), f = st->factor;
     for (int64_t o = 0; o < outer; o++)
         for (int l = 0; l < len; l++)
             for (int64_t i = 0; i < inner; i++) gx[(o * len + l) * inner + i] += f * g[o * inner + i];
@@ -240,7 +250,7 @@ static mc_tensor *reduce_axis(const char *name, mc_tensor *x, int axis, int mean
             out->data[o * inner + i] = (float)(acc * f);
         }
     mc_node *n = mc_record(name, out, &x, 1, sum_axis_backward);
-    if (n) { n->i[0] = axis; n->f[0] = f; }
+    SAVE(n, reduce_state, axis, f);
     return out;
 }
 
@@ -336,10 +346,13 @@ static void transpose_walk(const mc_tensor *x, int a0, int a1, const float *src,
                 }
 }
 
+typedef struct { int axis0, axis1; } transpose_state;
+
 static void transpose_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0];
-    if (needs_grad(x)) transpose_walk(x, n->i[0], n->i[1], n->out->grad, mc_grad(x), 1);
+    const transpose_state *st = n->saved;
+    if (needs_grad(x)) transpose_walk(x, st->axis0, st->axis1, n->out->grad, mc_grad(x), 1);
 }
 
 mc_tensor *mc_transpose(mc_tensor *x, int axis0, int axis1)
@@ -356,17 +369,20 @@ mc_tensor *mc_transpose(mc_tensor *x, int axis0, int axis1)
     mc_tensor *out = mc_tensor_new(x->ndim, shape);
     transpose_walk(x, axis0, axis1, x->data, out->data, 0);
     mc_node *n = mc_record("transpose", out, &x, 1, transpose_backward);
-    if (n) { n->i[0] = axis0; n->i[1] = axis1; }
+    SAVE(n, transpose_state, axis0, axis1);
     return out;
 }
+
+typedef struct { int axis, start, len; } slice_state;
 
 static void slice_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0];
     if (!needs_grad(x)) return;
+    const slice_state *st = n->saved;
     int64_t outer, inner; int len;
-    axis_view("slice", x, n->i[0], &outer, &len, &inner);
-    int start = n->i[1], count = n->i[2];
+    axis_view("slice", x, st->axis, &outer, &len, &inner);
+    int start = st->start, count = st->len;
     float *gx = mc_grad(x);
     const float *g = n->out->grad;
     for (int64_t o = 0; o < outer; o++)
@@ -390,19 +406,22 @@ mc_tensor *mc_slice(mc_tensor *x, int axis, int start, int len)
     for (int64_t o = 0; o < outer; o++)
         memcpy(out->data + o * len * inner, x->data + (o * n_axis + start) * inner, (size_t)(len * inner) * sizeof(float));
     mc_node *n = mc_record("slice", out, &x, 1, slice_backward);
-    if (n) { n->i[0] = axis; n->i[1] = start; n->i[2] = len; }
+    SAVE(n, slice_state, axis, start, len);
     return out;
 }
 
+typedef struct { int axis; } concat_state;
+
 static void concat_backward(mc_node *n)
 {
+    int axis = ((const concat_state *)n->saved)->axis;
     int64_t outer, inner; int total;
-    axis_view("concat", n->out, n->i[0], &outer, &total, &inner);
+    axis_view("concat", n->out, axis, &outer, &total, &inner);
     const float *g = n->out->grad;
     int at = 0;
     for (int k = 0; k < n->nin; k++) {
         mc_tensor *x = n->in[k];
-        int len = x->shape[n->i[0]];
+        int len = x->shape[axis];
         if (needs_grad(x)) {
             float *gx = mc_grad(x);
             for (int64_t o = 0; o < outer; o++)
@@ -417,6 +436,10 @@ mc_tensor *mc_concat(mc_tensor **xs, int n, int axis)
     if (n < 1) mc_fatal("concat: no inputs");
     mc_tensor *first = xs[0];
     if (axis < 0) axis += first->ndim;
+    if (axis < 0 || axis >= first->ndim) {
+        char s[64];
+        mc_fatal("concat: axis %d out of range for input %s", axis, mc_shape_str(first, s, sizeof s));
+    }
     int shape[MC_MAX_DIMS];
     memcpy(shape, first->shape, sizeof shape);
     shape[axis] = 0;
@@ -437,17 +460,20 @@ mc_tensor *mc_concat(mc_tensor **xs, int n, int axis)
         at += len;
     }
     mc_node *node = mc_record("concat", out, xs, n, concat_backward);
-    if (node) node->i[0] = axis;
+    SAVE(node, concat_state, axis);
     return out;
 }
 
 /* ---------------------------------------------------------------------------------------------------
  * Matrix products. No transpose is ever materialised: gemm reads either layout.
  */
+typedef struct { int batches, M, K, N; } matmul_state;
+
 static void matmul_backward(mc_node *n)
 {
     mc_tensor *a = n->in[0], *b = n->in[1];
-    int batches = n->i[0], M = n->i[1], K = n->i[2], N = n->i[3];
+    const matmul_state *st = n->saved;
+    int batches = st->batches, M = st->M, K = st->K, N = st->N;
     int64_t sa = (int64_t)M * K, sb = batches > 1 ? (int64_t)K * N : 0, so = (int64_t)M * N;
     const float *g = n->out->grad;
     float beta_a = 1, beta_b = 1, *ga = needs_grad(a) ? mc_grad_whole(a, &beta_a) : NULL;
@@ -475,7 +501,7 @@ mc_tensor *mc_matmul(mc_tensor *a, mc_tensor *b)
         mc_gemm(0, 0, M, N, K, 1, a->data + (int64_t)t * M * K, K, b->data + (batched ? (int64_t)t * K * N : 0), N,
                 0, out->data + (int64_t)t * M * N, N);
     mc_node *n = mc_record("matmul", out, (mc_tensor *[]){a, b}, 2, matmul_backward);
-    if (n) { n->i[0] = batches; n->i[1] = M; n->i[2] = K; n->i[3] = N; }
+    SAVE(n, matmul_state, batches, M, K, N);
     return out;
 }
 
@@ -494,8 +520,9 @@ static void linear_backward(mc_node *n)
     }
 }
 
-mc_tensor *mc_linear(mc_tensor *x, mc_tensor *weight, mc_tensor *bias)
+mc_tensor *mc_linear(mc_tensor *x, const mc_linear_layer *l)
 {
+    mc_tensor *weight = l->weight, *bias = l->bias;
     mc_check_shape("linear", x, weight, weight->ndim == 2 && mc_cols(x) == weight->shape[1], "does not match weight");
     if (bias) mc_check_shape("linear", bias, weight, bias->size == weight->shape[0], "bias does not match weight");
     int rows = (int)mc_rows(x), in = weight->shape[1], out_features = weight->shape[0];
@@ -514,7 +541,7 @@ mc_tensor *mc_linear(mc_tensor *x, mc_tensor *weight, mc_tensor *bias)
  * Batch normalisation, channels last: statistics per column over all rows. The forward keeps only the
  * per-channel mean and 1/std; the backward recomputes x_hat, so no extra (rows, C) buffer is held.
  */
-typedef struct { float *mean, *invstd; } bn_saved;
+typedef struct { float *mean, *invstd; int training; } bn_saved;
 
 /* The per-row kernels of the normalisation passes: most of a step's work outside the matrix multiplies,
  * so each is built for every vector width (MC_CLONES). x_hat = (z - mean) / std, recomputed from z. */
@@ -640,7 +667,7 @@ static void batchnorm_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
     bn_saved *sv = n->saved;
-    int C = mc_cols(x), training = n->i[0];
+    int C = mc_cols(x), training = sv->training;
     int64_t rows = mc_rows(x);
     float *g = n->out->grad;
     double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
@@ -660,25 +687,26 @@ static void batchnorm_backward(mc_node *n)
         row_dz(gx + r * C, g + r * C, x->data + r * C, sv->mean, sv->invstd, a, m_g, m_gx, C, 1);
 }
 
-mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
-                        mc_tensor *running_mean, mc_tensor *running_var,
-                        int training, float momentum, float eps)
+mc_tensor *mc_batchnorm(mc_tensor *x, const mc_batchnorm_layer *bn)
 {
+    mc_tensor *gamma = bn->weight, *beta = bn->bias, *running_mean = bn->running_mean, *running_var = bn->running_var;
+    int training = mc_training();
     int C = mc_cols(x);
     int64_t rows = mc_rows(x);
     mc_check_shape("batchnorm", x, gamma, gamma->size == C && beta->size == C && running_mean->size == C &&
                    running_var->size == C, "channels (last axis) do not match the layer");
     if (training && rows < 2) mc_fatal("batchnorm: training needs more than one value per channel, got input (1,%d)", C);
     bn_saved *sv = mc_arena_alloc(sizeof *sv);
+    sv->training = training;
     sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
     sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
-    batch_statistics(x->data, NULL, 0, rows, C, training, momentum, eps, running_mean, running_var, sv->mean, sv->invstd);
+    batch_statistics(x->data, NULL, 0, rows, C, training, bn->momentum, bn->eps, running_mean, running_var, sv->mean, sv->invstd);
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
         row_normalise(out->data + r * C, x->data + r * C, sv->mean, sv->invstd, gamma->data, beta->data, 0, C);
     mc_node *n = mc_record("batchnorm", out, (mc_tensor *[]){x, gamma, beta}, 3, batchnorm_backward);
-    if (n) { n->saved = sv; n->i[0] = training; }
+    if (n) n->saved = sv;
     return out;
 }
 
@@ -750,17 +778,17 @@ mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b)
 /* ---------------------------------------------------------------------------------------------------
  * Random constants.
  */
-mc_tensor *mc_randn(int ndim, const int *shape)
+mc_tensor *mc_randn(mc_rng *rng, int ndim, const int *shape)
 {
     mc_tensor *t = mc_tensor_new(ndim, shape);
-    mc_rng_fill_normal(mc_global_rng(), t->data, t->size, 0, 1);
+    mc_rng_fill_normal(rng, t->data, t->size, 0, 1);
     return t;
 }
 
-mc_tensor *mc_rand(int ndim, const int *shape)
+mc_tensor *mc_rand(mc_rng *rng, int ndim, const int *shape)
 {
     mc_tensor *t = mc_tensor_new(ndim, shape);
-    mc_rng_fill_uniform(mc_global_rng(), t->data, t->size, 0, 1);
+    mc_rng_fill_uniform(rng, t->data, t->size, 0, 1);
     return t;
 }
 
@@ -780,10 +808,11 @@ typedef struct {
 } fused_saved;
 
 /* z = x W_x^T + s W_s^T + b, its batch statistics (or the running ones), and the running update. */
-static fused_saved *fused_forward(const char *op, mc_tensor *x, mc_tensor *w, mc_tensor *b, mc_tensor *s,
-                                  mc_tensor *gamma, mc_tensor *beta, mc_tensor *rm, mc_tensor *rv,
-                                  int training, float momentum, float eps, int relu)
+static fused_saved *fused_forward(const char *op, mc_tensor *x, const mc_linear_layer *l, mc_tensor *s,
+                                  const mc_batchnorm_layer *bn, mc_act act)
 {
+    mc_tensor *w = l->weight, *b = l->bias, *gamma = bn->weight, *beta = bn->bias, *rm = bn->running_mean, *rv = bn->running_var;
+    int training = mc_training(), relu = act == MC_ACT_RELU;
     int in = mc_cols(x), L = s ? mc_cols(s) : 0, S = s ? s->shape[0] : 1;
     mc_check_shape(op, x, w, w->ndim == 2 && w->shape[1] == in + L, "does not match weight (columns = input + shape input)");
     int C = w->shape[0], ld = in + L;
@@ -803,7 +832,7 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, mc_tensor *w, mc
         for (int c = 0; c < C; c++) shape_bias[(int64_t)k * C + c] = b ? b->data[c] : 0;
     if (s) mc_gemm(0, 1, S, C, L, 1, s->data, L, w->data + in, ld, 1, shape_bias, C);
     mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 0, z, C);
-    batch_statistics(z, shape_bias, R / S, R, C, training, momentum, eps, rm, rv, sv->mean, sv->invstd);   /* adds it */
+    batch_statistics(z, shape_bias, R / S, R, C, training, bn->momentum, bn->eps, rm, rv, sv->mean, sv->invstd);   /* adds it */
     return sv;
 }
 
@@ -864,13 +893,11 @@ static void linear_bn_backward(mc_node *n)
     fused_linear_grads(n, sv, g);
 }
 
-mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *shape_input,
-                            mc_tensor *gamma, mc_tensor *beta, mc_tensor *running_mean, mc_tensor *running_var,
-                            int training, float momentum, float eps, int relu)
+mc_tensor *mc_linear_bn(mc_tensor *x, const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *shape_input, mc_act act)
 {
-    fused_saved *sv = fused_forward("linear_bn", x, weight, bias, shape_input, gamma, beta, running_mean, running_var,
-                                    training, momentum, eps, relu);
-    int C = weight->shape[0], shape[MC_MAX_DIMS];
+    fused_saved *sv = fused_forward("linear_bn", x, l, shape_input, bn, act);
+    mc_tensor *gamma = bn->weight, *beta = bn->bias;
+    int C = l->weight->shape[0], shape[MC_MAX_DIMS];
     int64_t R = mc_rows(x);
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = C;
@@ -879,7 +906,7 @@ mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc
     #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < R; r++)
         row_normalise(out->data + r * C, z + r * C, sv->mean, sv->invstd, gamma->data, beta->data, sv->relu, C);
-    mc_node *n = mc_record("linear_bn", out, (mc_tensor *[]){x, weight, bias, shape_input, gamma, beta}, 6, linear_bn_backward);
+    mc_node *n = mc_record("linear_bn", out, (mc_tensor *[]){x, l->weight, l->bias, shape_input, gamma, beta}, 6, linear_bn_backward);
     if (n) n->saved = sv;
     return out;
 }
@@ -914,13 +941,12 @@ static void linear_bn_max_backward(mc_node *n)
     fused_linear_grads(n, sv, z);
 }
 
-mc_tensor *mc_linear_bn_max(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *gamma, mc_tensor *beta,
-                            mc_tensor *running_mean, mc_tensor *running_var, int training, float momentum, float eps, int relu)
+mc_tensor *mc_linear_bn_max(mc_tensor *x, const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_act act)
 {
-    mc_check_shape("linear_bn_max", x, weight, x->ndim == 3, "needs (B,N,in)");
-    fused_saved *sv = fused_forward("linear_bn_max", x, weight, bias, NULL, gamma, beta, running_mean, running_var,
-                                    training, momentum, eps, relu);
-    int B = x->shape[0], N = x->shape[1], C = weight->shape[0];
+    mc_check_shape("linear_bn_max", x, l->weight, x->ndim == 3, "needs (B,N,in)");
+    fused_saved *sv = fused_forward("linear_bn_max", x, l, NULL, bn, act);
+    mc_tensor *gamma = bn->weight, *beta = bn->bias;
+    int B = x->shape[0], N = x->shape[1], C = l->weight->shape[0];
     mc_tensor *out = mc_tensor_new(2, (int[]){B, C});
     sv->argmax = mc_arena_alloc((size_t)B * C * sizeof(int));
     const float *z = sv->z->data;
@@ -934,7 +960,7 @@ mc_tensor *mc_linear_bn_max(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc
             row_max(z + r * C, sv->mean, sv->invstd, gamma->data, beta->data, sv->relu, C, (int)r, best, where);
         }
     }
-    mc_node *n = mc_record("linear_bn_max", out, (mc_tensor *[]){x, weight, bias, NULL, gamma, beta}, 6, linear_bn_max_backward);
+    mc_node *n = mc_record("linear_bn_max", out, (mc_tensor *[]){x, l->weight, l->bias, NULL, gamma, beta}, 6, linear_bn_max_backward);
     if (n) n->saved = sv;
     return out;
 }

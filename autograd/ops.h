@@ -1,6 +1,7 @@
 /* The ops. Each returns a new step tensor and, when a gradient is needed, records its backward on the
- * tape; each backward sits right after its forward in ops.c. Shapes are channels-last: a batch of point
- * features is (B,N,C), so per-point layers are one matrix multiply over B*N rows. */
+ * tape; in ops.c each op's backward sits right before its forward, with the typed state it saves. Shapes
+ * are channels-last: a batch of point features is (B,N,C), so per-point layers are one matrix multiply
+ * over B*N rows. */
 #ifndef MACHE_OPS_H
 #define MACHE_OPS_H
 #include "autograd/autograd.h"
@@ -35,36 +36,39 @@ mc_tensor *mc_slice(mc_tensor *x, int axis, int start, int len);
 mc_tensor *mc_concat(mc_tensor **xs, int n, int axis);
 #define mc_view(x, ...) mc_reshape((x), (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__})
 
-/* Matrix products. matmul: (M,K) x (K,N), or batched (B,M,K) x (B,K,N), or (..,M,K) x (K,N).
- * linear: y = x W^T + b with x (..., in), W (out, in), b (out) or NULL. */
-mc_tensor *mc_matmul(mc_tensor *a, mc_tensor *b);
-mc_tensor *mc_linear(mc_tensor *x, mc_tensor *weight, mc_tensor *bias);
+/* The parameters of the layer ops below (nn/nn.h makes them: mc_linear_init, mc_batchnorm_init). */
+typedef struct mc_linear_layer { mc_tensor *weight, *bias; } mc_linear_layer;     /* weight (out, in), bias (out) or NULL */
+typedef struct mc_batchnorm_layer {
+    mc_tensor *weight, *bias, *running_mean, *running_var;     /* gamma, beta, and the running statistics */
+    float momentum, eps;
+} mc_batchnorm_layer;
+typedef enum mc_act { MC_ACT_NONE, MC_ACT_RELU } mc_act;
 
-/* Batch normalisation over every axis but the last (channels-last BatchNorm1d). In training mode the
- * batch statistics normalise and the running statistics are updated (momentum, unbiased variance);
- * otherwise the running statistics normalise. */
-mc_tensor *mc_batchnorm(mc_tensor *x, mc_tensor *gamma, mc_tensor *beta,
-                        mc_tensor *running_mean, mc_tensor *running_var,
-                        int training, float momentum, float eps);
+/* Matrix products. matmul: (M,K) x (K,N), or batched (B,M,K) x (B,K,N), or (..,M,K) x (K,N).
+ * linear: y = x W^T + b with x (..., in). */
+mc_tensor *mc_matmul(mc_tensor *a, mc_tensor *b);
+mc_tensor *mc_linear(mc_tensor *x, const mc_linear_layer *l);
+
+/* Batch normalisation over every axis but the last (channels-last BatchNorm1d). In training mode
+ * (mc_training) the batch statistics normalise and the running statistics are updated (momentum,
+ * unbiased variance); in eval mode the running statistics normalise. */
+mc_tensor *mc_batchnorm(mc_tensor *x, const mc_batchnorm_layer *bn);
 
 /* Fused per-point layers, the same functions as the separate ops with fewer passes over memory and fewer
- * tensors kept. linear_bn: act(batchnorm(x W_x^T + s W_s^T + bias)), act = ReLU when relu is set, where
- * W = [W_x | W_s] (out, in + L) and s (B,L) is an optional per-shape input for x (B,N,in): a layer over
- * concat(point, shape code), as AtlasNet's decoder sees it, with the shape half done once per shape.
- * linear_bn_max: the layer (without s) followed by the max over points: (B,N,in) -> (B,out), PointNet's
- * last layer and pooling; the (B,N,out) activations are never stored. bias may be NULL. */
-mc_tensor *mc_linear_bn_act(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *shape_input,
-                            mc_tensor *gamma, mc_tensor *beta, mc_tensor *running_mean, mc_tensor *running_var,
-                            int training, float momentum, float eps, int relu);
-mc_tensor *mc_linear_bn_max(mc_tensor *x, mc_tensor *weight, mc_tensor *bias, mc_tensor *gamma, mc_tensor *beta,
-                            mc_tensor *running_mean, mc_tensor *running_var, int training, float momentum, float eps, int relu);
+ * tensors kept. linear_bn: act(batchnorm(x W_x^T + s W_s^T + bias)), where W = [W_x | W_s] (out, in + L)
+ * and s (B,L) is an optional per-shape input for x (B,N,in): a layer over concat(point, shape code), as
+ * AtlasNet's decoder sees it, with the shape half done once per shape. linear_bn_max: the layer (without
+ * s) followed by the max over points: (B,N,in) -> (B,out), PointNet's last layer and pooling; the
+ * (B,N,out) activations are never stored. */
+mc_tensor *mc_linear_bn(mc_tensor *x, const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *shape_input, mc_act act);
+mc_tensor *mc_linear_bn_max(mc_tensor *x, const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_act act);
 
 /* Chamfer distance between point sets a (B,N,3) and b (B,M,3): mean over points of the squared
  * nearest-neighbour distance, both directions, summed, mean over the batch. A scalar. */
 mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b);
 
-/* Constant random tensors from the global generator (mc_seed). */
-mc_tensor *mc_randn(int ndim, const int *shape);
-mc_tensor *mc_rand(int ndim, const int *shape);      /* U[0, 1) */
+/* Constant random tensors drawn from rng. */
+mc_tensor *mc_randn(mc_rng *rng, int ndim, const int *shape);     /* N(0, 1) */
+mc_tensor *mc_rand(mc_rng *rng, int ndim, const int *shape);      /* U[0, 1) */
 
 #endif

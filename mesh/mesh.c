@@ -104,6 +104,9 @@ int mc_mesh_load(const char *path, mc_mesh *m, char *err)
     return r;
 }
 
+static int write_obj(FILE *f, void *m) { mc_write_obj(f, m); return 0; }
+static int write_ply(FILE *f, void *m) { mc_write_ply(f, m); return 0; }
+
 int mc_mesh_save(const char *path, const mc_mesh *m, char *err)
 {
     int format = mc_mesh_format(path);
@@ -111,33 +114,7 @@ int mc_mesh_save(const char *path, const mc_mesh *m, char *err)
         mc_set_err(err, "%s: can only write .obj or .ply", path);
         return 1;
     }
-    /* The temporary file sits in the target's directory so that rename() is atomic. */
-    size_t n = strlen(path);
-    char *tmp = mc_malloc(n + 16);
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        mc_set_err(err, "%s: cannot create a file beside it (%s)", path, strerror(errno));
-        free(tmp);
-        return 1;
-    }
-    fchmod(fd, 0644);   /* mkstemp makes it private; a mesh is not a secret */
-    FILE *f = fdopen(fd, "wb");
-    if (!f) { close(fd); unlink(tmp); free(tmp); mc_set_err(err, "%s: cannot write", path); return 1; }
-    if (format == MC_MESH_OBJ) mc_write_obj(f, m);
-    else mc_write_ply(f, m);
-    int bad = fflush(f) != 0 || ferror(f) || fsync(fd) != 0;
-    int saved_errno = errno;
-    bad |= fclose(f) != 0;
-    if (!bad && rename(tmp, path) != 0) { bad = 1; saved_errno = errno; }
-    if (bad) {
-        unlink(tmp);
-        mc_set_err(err, "%s: cannot write (%s)", path, strerror(saved_errno));
-        free(tmp);
-        return 1;
-    }
-    free(tmp);
-    return 0;
+    return mc_file_write_atomic(path, format == MC_MESH_OBJ ? write_obj : write_ply, (void *)m, err);
 }
 
 /* ---------------------------------------------------------------- measures */

@@ -6,16 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define lin  mc_linear_fwd
-#define bn   mc_batchnorm_fwd
-#define relu mc_relu
-/* Fused per-point layers, each one op (nn/nn.h):
- *   lin_bn_relu(l, b, x)  = relu(bn(b, lin(l, x)))
- *   lin_bn_max(l, b, x)   = max over points of bn(b, lin(l, x))
- *   lin_bn_relu_cat(l, b, x, z) = relu(bn(b, lin(l, concat(x, z)))) with z (B,L) repeated over the points */
-#define lin_bn_relu(l, b, x)        mc_linear_bn_fwd(l, b, x, NULL, 1)
-#define lin_bn_max(l, b, x)         mc_linear_bn_max_fwd(l, b, x, 0)
-#define lin_bn_relu_cat(l, b, x, z) mc_linear_bn_fwd(l, b, x, z, 1)
+/* The per-point layers are fused ops (autograd/ops.h), each the same function as its unfused form:
+ *   mc_linear_bn(x, l, bn, NULL, MC_ACT_RELU)   = relu(batchnorm(linear(x)))
+ *   mc_linear_bn(x, l, bn, z, MC_ACT_RELU)      = the same on concat(x, z), z (B,L) repeated over the points
+ *   mc_linear_bn_max(x, l, bn, MC_ACT_NONE)     = max over points of batchnorm(linear(x)) */
 
 int atlas_template_dim(const atlas_config *cfg) { return cfg->sphere ? 3 : 2; }
 
@@ -141,26 +135,26 @@ void atlas_free(atlasnet *m)
 void atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **logvar)
 {
     const atlas_config *c = &m->cfg;
-    mc_tensor *h = lin_bn_relu(&m->conv1, &m->bn1, points);     /* (B,N,64) */
-    h = lin_bn_relu(&m->conv2, &m->bn2, h);                     /* (B,N,128) */
-    h = lin_bn_max(&m->conv3, &m->bn3, h);                      /* (B,1024): no ReLU, then PointNet's max-pool */
-    if (c->fc) {                                                /* variant "no FC before mu/logvar": --no-fc */
-        h = bn(&m->bn_fc, lin(&m->fc, h));                      /* (B,latent) */
-        if (c->relu_end) h = relu(h);                           /* variant "ReLU missing at the end": --no-relu-end */
+    mc_tensor *h = mc_linear_bn(points, &m->conv1, &m->bn1, NULL, MC_ACT_RELU);   /* (B,N,64) */
+    h = mc_linear_bn(h, &m->conv2, &m->bn2, NULL, MC_ACT_RELU);                  /* (B,N,128) */
+    h = mc_linear_bn_max(h, &m->conv3, &m->bn3, MC_ACT_NONE);    /* (B,1024): no ReLU, then PointNet's max-pool */
+    if (c->fc) {                                                 /* variant "no FC before mu/logvar": --no-fc */
+        h = mc_batchnorm(mc_linear(h, &m->fc), &m->bn_fc);       /* (B,latent) */
+        if (c->relu_end) h = mc_relu(h);                         /* variant "ReLU missing at the end": --no-relu-end */
     }
     if (!c->vae) { *mu = h; if (logvar) *logvar = NULL; return; }
-    *mu = lin(&m->mu, h);                                       /* (B,latent) */
-    if (logvar) *logvar = lin(&m->logvar, h);
+    *mu = mc_linear(h, &m->mu);                                  /* (B,latent) */
+    if (logvar) *logvar = mc_linear(h, &m->logvar);
 }
 
 /* The first layer sees concat(template point, z). The fused layer computes it as W_t t + W_z z, the same
  * function, with the latent half (the big one) done once per shape instead of once per point. */
 static mc_tensor *patch_forward(patch_decoder *d, mc_tensor *z, mc_tensor *t)
 {
-    mc_tensor *h = lin_bn_relu_cat(&d->conv1, &d->bn1, t, z);    /* (B,n,width) */
-    h = lin_bn_relu(&d->conv2, &d->bn2, h);                      /* (B,n,width/2) */
-    h = lin_bn_relu(&d->conv3, &d->bn3, h);                      /* (B,n,width/4) */
-    return mc_tanh(lin(&d->conv4, h));                           /* (B,n,3) */
+    mc_tensor *h = mc_linear_bn(t, &d->conv1, &d->bn1, z, MC_ACT_RELU);   /* (B,n,width): concat(t, z) */
+    h = mc_linear_bn(h, &d->conv2, &d->bn2, NULL, MC_ACT_RELU);           /* (B,n,width/2) */
+    h = mc_linear_bn(h, &d->conv3, &d->bn3, NULL, MC_ACT_RELU);           /* (B,n,width/4) */
+    return mc_tanh(mc_linear(h, &d->conv4));                              /* (B,n,3) */
 }
 
 mc_tensor *atlas_decode(atlasnet *m, mc_tensor *z, mc_tensor **templates)
@@ -172,10 +166,9 @@ mc_tensor *atlas_decode(atlasnet *m, mc_tensor *z, mc_tensor **templates)
     return mc_concat(parts, c->patches, 1);                      /* (B, K*n, 3) */
 }
 
-void atlas_random_templates(const atlasnet *m, int B, int n, mc_tensor **templates)
+void atlas_random_templates(const atlasnet *m, mc_rng *rng, int B, int n, mc_tensor **templates)
 {
     const atlas_config *c = &m->cfg;
-    mc_rng *rng = mc_global_rng();
     for (int k = 0; k < c->patches; k++) {
         mc_tensor *t = templates[k] = mc_new(B, n, atlas_template_dim(c));
         if (!c->sphere) { mc_rng_fill_uniform(rng, t->data, t->size, 0, 1); continue; }
@@ -191,6 +184,14 @@ void atlas_random_templates(const atlasnet *m, int B, int n, mc_tensor **templat
 /* ---------------------------------------------------------------------------------------------------
  * Checkpoints and transfer.
  */
+int atlas_freeze(atlasnet *m, const char *part)
+{
+    if (!strcmp(part, "decoder")) return mc_params_freeze(&m->params, "decoder.", 1);
+    if (strcmp(part, "encoder")) return -1;
+    return mc_params_freeze(&m->params, "encoder.", 1) + mc_params_freeze(&m->params, "mu.", 1) +
+           mc_params_freeze(&m->params, "logvar.", 1);
+}
+
 int atlas_save(atlasnet *m, const char *path, const char *extra_config, int optimizer, char *err)
 {
     char text[2048];

@@ -4,6 +4,7 @@
 #define MACHE_ATLASNET_H
 #include "nn/checkpoint.h"
 #include "mesh/mesh.h"
+#include "models/vae.h"
 
 typedef struct atlas_config {
     int   vae;              /* 0: autoencoder, 1: VAE (mu and logvar heads) */
@@ -45,8 +46,8 @@ void atlas_free(atlasnet *m);
 void       atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **logvar);
 /* z (B,latent) and template points (B,n,dim) per patch -> surface points (B, K*n, 3). */
 mc_tensor *atlas_decode(atlasnet *m, mc_tensor *z, mc_tensor **templates);
-/* Random template points for training: n per patch, uniform on the square or the sphere. */
-void       atlas_random_templates(const atlasnet *m, int B, int n, mc_tensor **templates);
+/* Random template points for training: n per patch, uniform on the square or the sphere, from rng. */
+void       atlas_random_templates(const atlasnet *m, mc_rng *rng, int B, int n, mc_tensor **templates);
 
 /* Losses (models/losses.c). */
 typedef struct atlas_loss_opts {
@@ -60,16 +61,20 @@ typedef struct atlas_losses {
     mc_tensor *recon;                   /* (B,N,3) */
 } atlas_losses;
 
-mc_tensor *kld_gaussian(mc_tensor *mu, mc_tensor *logvar);                 /* summed over dims, mean over batch */
-mc_tensor *kld_per_dim(mc_tensor *mu, mc_tensor *logvar);                  /* (latent): mean over batch */
-/* One forward pass of a training step: encode, sample z, decode, Chamfer (+ weighted KL). */
-atlas_losses atlas_forward(atlasnet *m, mc_tensor *points, const atlas_loss_opts *opts);
+/* One forward pass of a training step: encode, sample z (the VAE's eps from rng), decode on random
+ * template points (from rng), Chamfer (+ weighted KL). */
+atlas_losses atlas_forward(atlasnet *m, mc_tensor *points, const atlas_loss_opts *opts, mc_rng *rng);
 
 /* Meshes: every patch's template connectivity on its decoded vertices, merged. resolution is the total
  * number of vertices wanted (AtlasNet uses ~30000 for meshes). z is one latent vector. Runs in eval mode
- * and ends the step (the arena is rewound): call it between training steps, not inside one. */
+ * and no-grad; the step memory it uses is given back (a mark), so the caller's step tensors stay valid.
+ * The mesh's arrays are the caller's (mc_mesh_free). */
 void atlas_mesh(atlasnet *m, const float *z, int resolution, mc_mesh *out, int *patch_of_face);
 int  atlas_mesh_faces(const atlasnet *m, int resolution);
+
+/* Keeps one side fixed for transfer learning: "encoder" (the PointNet, the FC and the mu/logvar heads)
+ * or "decoder" (every patch decoder). Returns the number of tensors frozen, or -1 for another name. */
+int  atlas_freeze(atlasnet *m, const char *part);
 
 /* Checkpoints: the config travels in the file; loading rebuilds the model from it. */
 int  atlas_save(atlasnet *m, const char *path, const char *extra_config, int optimizer, char *err);

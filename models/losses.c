@@ -1,21 +1,27 @@
 /* The losses, as graph code: Chamfer (a fused op from autograd), the Gaussian KL, and their total. */
 #include "models/atlasnet.h"
+#include "models/vae.h"
+
+mc_tensor *mc_reparameterize(mc_tensor *mu, mc_tensor *logvar, mc_tensor *eps)
+{
+    return mc_add(mu, mc_mul(eps, mc_exp(mc_scale(logvar, 0.5f))));
+}
 
 /* KL(N(mu, exp(logvar)) || N(0, I)) = -0.5 sum_k (1 + logvar - mu^2 - exp(logvar)): summed over latent
  * dimensions, mean over the batch. */
-mc_tensor *kld_gaussian(mc_tensor *mu, mc_tensor *logvar)
+mc_tensor *mc_kld_gaussian(mc_tensor *mu, mc_tensor *logvar)
 {
     mc_tensor *t = mc_sub(mc_sub(mc_add_scalar(logvar, 1), mc_square(mu)), mc_exp(logvar));   /* (B,latent) */
     return mc_scale(mc_sum(t), -0.5f / (float)mu->shape[0]);
 }
 
-mc_tensor *kld_per_dim(mc_tensor *mu, mc_tensor *logvar)
+mc_tensor *mc_kld_per_dim(mc_tensor *mu, mc_tensor *logvar)
 {
     mc_tensor *t = mc_sub(mc_sub(mc_add_scalar(logvar, 1), mc_square(mu)), mc_exp(logvar));
     return mc_scale(mc_mean_axis(t, 0), -0.5f);                                                 /* (latent) */
 }
 
-atlas_losses atlas_forward(atlasnet *m, mc_tensor *points, const atlas_loss_opts *opts)
+atlas_losses atlas_forward(atlasnet *m, mc_tensor *points, const atlas_loss_opts *opts, mc_rng *rng)
 {
     const atlas_config *c = &m->cfg;
     atlas_losses out = {0};
@@ -23,19 +29,19 @@ atlas_losses atlas_forward(atlasnet *m, mc_tensor *points, const atlas_loss_opts
     atlas_encode(m, points, &out.mu, c->vae ? &out.logvar : NULL);
     mc_tensor *z = out.mu;
     if (c->vae && mc_training()) {                                    /* the reparameterisation trick */
-        mc_tensor *eps = mc_randn(2, (int[]){B, c->latent});
-        z = mc_add(out.mu, mc_mul(eps, mc_exp(mc_scale(out.logvar, 0.5f))));
+        mc_tensor *eps = mc_randn(rng, 2, (int[]){B, c->latent});
+        z = mc_reparameterize(out.mu, out.logvar, eps);
     }
     mc_tensor **templates = mc_arena_alloc((size_t)c->patches * sizeof *templates);
-    atlas_random_templates(m, B, n, templates);
+    atlas_random_templates(m, rng, B, n, templates);
     out.recon = atlas_decode(m, z, templates);                        /* (B, K*n, 3) */
     out.chamfer = mc_chamfer(out.recon, points);
     out.total = out.chamfer;
     if (c->vae) {
-        out.kld = kld_gaussian(out.mu, out.logvar);
+        out.kld = mc_kld_gaussian(out.mu, out.logvar);
         mc_tensor *penalty = out.kld;
         if (opts && opts->free_bits > 0)      /* free bits: no pressure on a dimension below the floor */
-            penalty = mc_sum(mc_clamp_min(kld_per_dim(out.mu, out.logvar), opts->free_bits));
+            penalty = mc_sum(mc_clamp_min(mc_kld_per_dim(out.mu, out.logvar), opts->free_bits));
         float w = opts ? opts->kl_weight : 1;
         if (w != 0) out.total = mc_add(out.chamfer, mc_scale(penalty, w));
     }

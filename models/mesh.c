@@ -56,8 +56,8 @@ void atlas_mesh(atlasnet *m, const float *z, int resolution, mc_mesh *out, int *
     template_mesh t;
     template_for(c, resolution, &t);
     int dim = atlas_template_dim(c);
-    int prev_grad = mc_set_grad_enabled(0), prev_train = mc_training();
-    mc_set_training(0);
+    int prev_grad = mc_set_grad_enabled(0), prev_train = mc_set_training(0);
+    mc_mark mark = mc_step_mark();
     mc_tensor *zt = mc_tensor_from(2, (int[]){1, c->latent}, z);
     mc_tensor **templates = mc_arena_alloc((size_t)c->patches * sizeof *templates);
     for (int k = 0; k < c->patches; k++) templates[k] = mc_tensor_from(3, (int[]){1, t.nv, dim}, t.verts);
@@ -72,7 +72,7 @@ void atlas_mesh(atlasnet *m, const float *z, int resolution, mc_mesh *out, int *
             for (int d = 0; d < 3; d++) out->faces[3 * ((int64_t)k * t.nf + f) + d] = k * t.nv + t.faces[3 * f + d];
             if (patch_of_face) patch_of_face[(int64_t)k * t.nf + f] = k;
         }
-    mc_step_end();
+    mc_step_rewind(mark);
     mc_set_training(prev_train);
     mc_set_grad_enabled(prev_grad);
     free(t.verts); free(t.faces);

@@ -98,25 +98,9 @@ int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int 
     put_uint(&b, fnv1a(b.p, b.n), 8);
     free(items); free(steps);
 
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
-        mc_set_err(err, "%s: path is too long", path);
-        free(b.p);
-        return 1;
-    }
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(b.p, 1, b.n, f) == b.n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved_errno = errno;
-    if (f && fclose(f) != 0) ok = 0;
+    int status = mc_file_save(path, b.p, b.n, err);
     free(b.p);
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok) saved_errno = errno;
-        remove(tmp);
-        mc_set_err(err, "%s: cannot write checkpoint: %s (is the folder there and writable, the disk full?)",
-                   path, strerror(saved_errno));
-        return 1;
-    }
-    return 0;
+    return status;
 }
 
 /* ---- reading: the whole file in memory, the checksum first, then every field bounds-checked ---- */

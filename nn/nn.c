@@ -4,10 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int training_mode = 1;
-void mc_set_training(int training) { training_mode = training; }
-int  mc_training(void) { return training_mode; }
-
 mc_tensor *mc_param_new(mc_params *ps, const char *name, int ndim, const int *shape, int trainable)
 {
     if (strlen(name) >= sizeof ps->items[0]->name) mc_fatal("param: name '%s' is too long", name);
@@ -109,25 +105,6 @@ void mc_batchnorm_init(mc_batchnorm_layer *bn, mc_params *ps, const char *name, 
     for (int c = 0; c < channels; c++) { bn->weight->data[c] = 1; bn->running_var->data[c] = 1; }
     bn->momentum = 0.1f;
     bn->eps = 1e-5f;
-}
-
-mc_tensor *mc_linear_fwd(const mc_linear_layer *l, mc_tensor *x) { return mc_linear(x, l->weight, l->bias); }
-
-mc_tensor *mc_batchnorm_fwd(const mc_batchnorm_layer *bn, mc_tensor *x)
-{
-    return mc_batchnorm(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, training_mode, bn->momentum, bn->eps);
-}
-
-mc_tensor *mc_linear_bn_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, mc_tensor *s, int relu)
-{
-    return mc_linear_bn_act(x, l->weight, l->bias, s, bn->weight, bn->bias, bn->running_mean, bn->running_var,
-                            training_mode, bn->momentum, bn->eps, relu);
-}
-
-mc_tensor *mc_linear_bn_max_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, int relu)
-{
-    return mc_linear_bn_max(x, l->weight, l->bias, bn->weight, bn->bias, bn->running_mean, bn->running_var,
-                            training_mode, bn->momentum, bn->eps, relu);
 }
 
 /* ---- optimizers ---- */

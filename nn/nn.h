@@ -27,30 +27,12 @@ void       mc_params_zero_grad(mc_params *ps);
 /* Freeze (or unfreeze) every parameter whose name starts with prefix, e.g. "encoder.". Returns how many. */
 int        mc_params_freeze(mc_params *ps, const char *prefix, int frozen);
 
-/* Training mode (BatchNorm uses batch statistics and updates running ones) or eval mode. */
-void mc_set_training(int training);
-int  mc_training(void);
-
-/* ---- layers ---- */
-typedef struct mc_linear_layer { mc_tensor *weight, *bias; } mc_linear_layer;     /* weight (out, in) */
-typedef struct mc_batchnorm_layer {
-    mc_tensor *weight, *bias, *running_mean, *running_var;
-    float momentum, eps;
-} mc_batchnorm_layer;
-
+/* ---- layers: their structs are in autograd/ops.h, with the ops that run them (mc_linear,
+ * mc_batchnorm, mc_linear_bn, mc_linear_bn_max) ---- */
 /* PyTorch's default init: W and b ~ U(-1/sqrt(in), 1/sqrt(in)). bias = 0 makes a layer without bias. */
 void mc_linear_init(mc_linear_layer *l, mc_params *ps, const char *name, int in, int out, int bias, mc_rng *rng);
 /* gamma 1, beta 0, running mean 0 and variance 1, momentum 0.1, eps 1e-5. */
 void mc_batchnorm_init(mc_batchnorm_layer *bn, mc_params *ps, const char *name, int channels);
-
-mc_tensor *mc_linear_fwd(const mc_linear_layer *l, mc_tensor *x);
-mc_tensor *mc_batchnorm_fwd(const mc_batchnorm_layer *bn, mc_tensor *x);
-/* relu(bn(linear(x))) as one fused op (relu = 0: bn(linear(x))): the per-point layers of PointNet and
- * AtlasNet, which carry most of the model's memory traffic. With s (B,L), the layer sees concat(x, s)
- * for every point of shape b (its weight is (out, in + L)). */
-mc_tensor *mc_linear_bn_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, mc_tensor *s, int relu);
-/* max over points of relu(bn(linear(x))) (relu = 0: without the ReLU): (B,N,in) -> (B,out). */
-mc_tensor *mc_linear_bn_max_fwd(const mc_linear_layer *l, const mc_batchnorm_layer *bn, mc_tensor *x, int relu);
 
 /* ---- optimizers: both skip buffers and frozen parameters ---- */
 typedef struct mc_adam { float lr, beta1, beta2, eps, weight_decay; } mc_adam;   /* torch.optim.Adam */

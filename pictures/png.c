@@ -211,20 +211,7 @@ int mc_png_save(const char *path, const mc_image *img, char *err)
 {
     size_t n;
     uint8_t *data = mc_png_encode(img, &n);
-    size_t tlen = strlen(path) + 32;
-    char *tmp = mc_malloc(tlen);
-    snprintf(tmp, tlen, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(data, 1, n, f) == n;
-    int saved_errno = errno;
-    if (f && fclose(f) != 0 && ok) { ok = 0; saved_errno = errno; }
-    if (ok && rename(tmp, path) != 0) { ok = 0; saved_errno = errno; }
-    if (!ok) {
-        if (f) remove(tmp);
-        mc_set_err(err, "%s: cannot write: %s (hint: does the directory exist and is it writable?)", path,
-                   strerror(saved_errno));
-    }
-    free(tmp);
+    int status = mc_file_save(path, data, n, err);
     free(data);
-    return ok ? 0 : 1;
+    return status;
 }

@@ -80,7 +80,8 @@ static void tile_avx512(const float *a, int na, tile *t, int nt, int j0, float *
 }
 #endif
 
-static int use_simd = -1;   /* -1: not decided yet */
+/* -1: not decided yet. Atomic: the first calls may come from several OpenMP threads at once. */
+static _Atomic int use_simd = -1;
 
 int mc_nearest_set_simd(int on)
 {

@@ -121,6 +121,7 @@ double mc_rng_normal(mc_rng *r)
 
 int mc_rng_int(mc_rng *r, int n)
 {
+    if (n <= 0) mc_fatal("rng_int: the range 0..%d-1 is empty", n);
     uint64_t bound = (uint64_t)n, limit = UINT64_MAX - UINT64_MAX % bound, x;
     do x = mc_rng_u64(r); while (x >= limit);
     return (int)(x % bound);

@@ -53,6 +53,16 @@ void *mc_malloc(size_t n);
 void *mc_calloc(size_t count, size_t n);
 void *mc_realloc(void *p, size_t n);
 
+/* ---- the few system helpers every layer shares (tensor/sys.c) ---- */
+#include <stdio.h>
+double mc_now_seconds(void);                    /* a monotonic clock */
+double mc_median(double *v, int n);             /* sorts v in place */
+int    mc_mkdir_p(const char *path, char *err); /* mkdir -p; non-zero with err on failure */
+/* Writes a file atomically: write(f, ctx) fills a temporary file beside path (non-zero: failed), which is
+ * flushed to disk and renamed over path, so an interrupted save leaves the old file whole. */
+int    mc_file_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err);
+int    mc_file_save(const char *path, const void *data, size_t n, char *err);   /* the same, for bytes */
+
 /* ---- portable random numbers: the same sequence for a seed on every machine ---- */
 typedef struct mc_rng { uint64_t s[4]; } mc_rng;
 
@@ -60,7 +70,7 @@ void     mc_rng_seed(mc_rng *r, uint64_t seed);
 uint64_t mc_rng_u64(mc_rng *r);
 double   mc_rng_uniform(mc_rng *r);               /* [0, 1) with 53 random bits */
 double   mc_rng_normal(mc_rng *r);                /* N(0, 1) */
-int      mc_rng_int(mc_rng *r, int n);            /* 0 .. n-1, unbiased */
+int      mc_rng_int(mc_rng *r, int n);            /* 0 .. n-1, unbiased; n must be >= 1 */
 void     mc_rng_fill_uniform(mc_rng *r, float *x, int64_t n, float lo, float hi);
 void     mc_rng_fill_normal(mc_rng *r, float *x, int64_t n, float mean, float std);
 void     mc_rng_shuffle(mc_rng *r, int *idx, int n);

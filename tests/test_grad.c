@@ -136,8 +136,8 @@ static mc_tensor *f_slice(mc_tensor **x)      { return mc_slice(x[0], 1, 1, 3); 
 static mc_tensor *f_concat1(mc_tensor **x)    { return mc_concat(x, 3, 1); }
 static mc_tensor *f_concat0(mc_tensor **x)    { return mc_concat(x, 2, 0); }
 static mc_tensor *f_matmul(mc_tensor **x)     { return mc_matmul(x[0], x[1]); }
-static mc_tensor *f_linear(mc_tensor **x)     { return mc_linear(x[0], x[1], x[2]); }
-static mc_tensor *f_linear_nobias(mc_tensor **x) { return mc_linear(x[0], x[1], NULL); }
+static mc_tensor *f_linear(mc_tensor **x)     { return mc_linear(x[0], &(mc_linear_layer){x[1], x[2]}); }
+static mc_tensor *f_linear_nobias(mc_tensor **x) { return mc_linear(x[0], &(mc_linear_layer){x[1], NULL}); }
 static mc_tensor *f_twice(mc_tensor **x)      { return mc_add(mc_mul(x[0], x[0]), mc_tanh(x[0])); }
 static mc_tensor *f_chamfer(mc_tensor **x)    { return mc_chamfer(x[0], x[1]); }
 
@@ -146,7 +146,10 @@ static mc_tensor *bn(mc_tensor **x, int training)
     int C = mc_cols(x[0]);
     mc_tensor *rm = mc_tensor_zeros(1, &C), *rv = mc_tensor_zeros(1, &C);
     for (int c = 0; c < C; c++) { rm->data[c] = 0.1f * c; rv->data[c] = 1 + 0.2f * c; }
-    return mc_batchnorm(x[0], x[1], x[2], rm, rv, training, 0.1f, 1e-5f);
+    int prev = mc_set_training(training);
+    mc_tensor *y = mc_batchnorm(x[0], &(mc_batchnorm_layer){x[1], x[2], rm, rv, 0.1f, 1e-5f});
+    mc_set_training(prev);
+    return y;
 }
 static mc_tensor *f_bn_train(mc_tensor **x) { return bn(x, 1); }
 static mc_tensor *f_bn_eval(mc_tensor **x)  { return bn(x, 0); }
@@ -160,16 +163,22 @@ static mc_tensor *running(int C, int which)
 }
 static mc_tensor *fused(mc_tensor **x, int training, int relu)
 {
-    int C = x[1]->shape[0];
-    return mc_linear_bn_act(x[0], x[1], x[2], x[3], x[4], x[5], running(C, 0), running(C, 1), training, 0.1f, 1e-5f, relu);
+    int C = x[1]->shape[0], prev = mc_set_training(training);
+    mc_tensor *y = mc_linear_bn(x[0], &(mc_linear_layer){x[1], x[2]}, &(mc_batchnorm_layer){x[4], x[5], running(C, 0), running(C, 1), 0.1f, 1e-5f},
+                                x[3], relu ? MC_ACT_RELU : MC_ACT_NONE);
+    mc_set_training(prev);
+    return y;
 }
 static mc_tensor *f_fused_train_relu(mc_tensor **x) { return fused(x, 1, 1); }
 static mc_tensor *f_fused_train(mc_tensor **x)      { return fused(x, 1, 0); }
 static mc_tensor *f_fused_eval_relu(mc_tensor **x)  { return fused(x, 0, 1); }
 static mc_tensor *fused_max(mc_tensor **x, int training, int relu)
 {
-    int C = x[1]->shape[0];
-    return mc_linear_bn_max(x[0], x[1], x[2], x[3], x[4], running(C, 0), running(C, 1), training, 0.1f, 1e-5f, relu);
+    int C = x[1]->shape[0], prev = mc_set_training(training);
+    mc_tensor *y = mc_linear_bn_max(x[0], &(mc_linear_layer){x[1], x[2]},
+                                    &(mc_batchnorm_layer){x[3], x[4], running(C, 0), running(C, 1), 0.1f, 1e-5f}, relu ? MC_ACT_RELU : MC_ACT_NONE);
+    mc_set_training(prev);
+    return y;
 }
 static mc_tensor *f_fused_max_train(mc_tensor **x)      { return fused_max(x, 1, 0); }
 static mc_tensor *f_fused_max_train_relu(mc_tensor **x) { return fused_max(x, 1, 1); }
@@ -197,7 +206,9 @@ static void fused_matches_composition(int training, int relu)
     mc_tensor *y1 = fused(a, training, relu);
     mc_tensor *s_repeated = mc_add(mc_tensor_zeros(3, (int[]){3, 7, 3}), mc_view(b[3], 3, 1, 3));
     mc_tensor *cat = mc_concat((mc_tensor *[]){b[0], s_repeated}, 2, 2);                          /* (3,7,8) */
-    mc_tensor *y2 = mc_batchnorm(mc_linear(cat, b[1], b[2]), b[4], b[5], running(4, 0), running(4, 1), training, 0.1f, 1e-5f);
+    int prev = mc_set_training(training);
+    mc_tensor *y2 = mc_batchnorm(mc_linear(cat, &(mc_linear_layer){b[1], b[2]}), &(mc_batchnorm_layer){b[4], b[5], running(4, 0), running(4, 1), 0.1f, 1e-5f});
+    mc_set_training(prev);
     if (relu) y2 = mc_relu(y2);
     mc_backward(mc_add(mc_sum(mc_mul(y1, w)), mc_sum(mc_mul(y2, w))));
     double worst = max_diff(y1, y2);
@@ -212,8 +223,11 @@ static void fused_matches_composition(int training, int relu)
         b[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); b[k]->requires_grad = 1;
     }
     mc_tensor *w5a = mc_slice(a[1], 1, 0, 5), *w5b = mc_slice(b[1], 1, 0, 5);
-    mc_tensor *m1 = mc_linear_bn_max(a[0], w5a, a[2], a[4], a[5], running(4, 0), running(4, 1), training, 0.1f, 1e-5f, relu);
-    mc_tensor *h = mc_batchnorm(mc_linear(b[0], w5b, b[2]), b[4], b[5], running(4, 0), running(4, 1), training, 0.1f, 1e-5f);
+    prev = mc_set_training(training);
+    mc_tensor *m1 = mc_linear_bn_max(a[0], &(mc_linear_layer){w5a, a[2]}, &(mc_batchnorm_layer){a[4], a[5], running(4, 0), running(4, 1), 0.1f, 1e-5f},
+                                     relu ? MC_ACT_RELU : MC_ACT_NONE);
+    mc_tensor *h = mc_batchnorm(mc_linear(b[0], &(mc_linear_layer){w5b, b[2]}), &(mc_batchnorm_layer){b[4], b[5], running(4, 0), running(4, 1), 0.1f, 1e-5f});
+    mc_set_training(prev);
     mc_tensor *m2 = mc_max_axis(relu ? mc_relu(h) : h, 1);
     mc_tensor *wm = mc_tensor_new(2, (int[]){3, 4});
     mc_rng_fill_uniform(&rng, wm->data, wm->size, -1, 1);

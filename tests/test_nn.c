@@ -12,8 +12,8 @@ typedef struct { mc_linear_layer fc1, fc2; mc_batchnorm_layer bn1; } mlp;
 
 static mc_tensor *mlp_forward(const mlp *m, mc_tensor *x)
 {
-    mc_tensor *h = mc_relu(mc_batchnorm_fwd(&m->bn1, mc_linear_fwd(&m->fc1, x)));   /* (B,32) */
-    return mc_linear_fwd(&m->fc2, h);                                                 /* (B,1) */
+    mc_tensor *h = mc_relu(mc_batchnorm(mc_linear(x, &m->fc1), &m->bn1));   /* (B,32) */
+    return mc_linear(h, &m->fc2);                                            /* (B,1) */
 }
 
 /* target: y = sin(2 x0) + x1 * x2 on x ~ U(-1, 1)^3 */
@@ -149,7 +149,7 @@ static void shape_errors_name_both_shapes(void)
     if (pid == 0) {
         dup2(fd[1], 2);
         mc_tensor *x = mc_new(32, 2500, 3), *w = mc_new(64, 128);
-        mc_linear(x, w, NULL);
+        mc_linear(x, &(mc_linear_layer){w, NULL});
         _exit(0);
     }
     close(fd[1]);
@@ -187,9 +187,9 @@ static mc_tensor *twin_loss(twin_net *t, mc_rng *rng)
 {
     mc_tensor *x = mc_new(32, 3), *y = mc_new(32, 1);
     make_batch(rng, x, y);
-    mc_tensor *h = mc_relu(mc_batchnorm_fwd(&t->m.bn1, mc_linear_fwd(&t->m.fc1, x)));
-    h = mc_tanh(mc_linear_fwd(&t->shared, mc_relu(mc_linear_fwd(&t->shared, h))));   /* the same weights twice */
-    return mc_mean(mc_square(mc_sub(mc_linear_fwd(&t->m.fc2, h), y)));
+    mc_tensor *h = mc_relu(mc_batchnorm(mc_linear(x, &t->m.fc1), &t->m.bn1));
+    h = mc_tanh(mc_linear(mc_relu(mc_linear(h, &t->shared)), &t->shared));   /* the same weights twice */
+    return mc_mean(mc_square(mc_sub(mc_linear(h, &t->m.fc2), y)));
 }
 
 static void test_adam_backward_matches_step(void)

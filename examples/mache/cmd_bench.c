@@ -15,18 +15,6 @@
 #include <immintrin.h>
 #endif
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int max_threads(void)
 {
@@ -75,23 +63,22 @@ static int bench_gemm(int argc, char **argv)
     mc_rng_fill_uniform(&rng, A, (int64_t)m * k, -1, 1);
     mc_rng_fill_uniform(&rng, B, (int64_t)k * n, -1, 1);
 
-    double t0 = now_seconds();
+    double t0 = mc_now_seconds();
     int warm = 0;
     do { mc_gemm(trans_a, trans_b, m, n, k, 1, A, lda, B, ldb, 0, C, n); warm++; }
-    while (warm < 2 || (warm < 50 && now_seconds() - t0 < 0.05));
+    while (warm < 2 || (warm < 50 && mc_now_seconds() - t0 < 0.05));
     if (!reps) {
-        double per = (now_seconds() - t0) / warm;
+        double per = (mc_now_seconds() - t0) / warm;
         reps = per > 0 ? (int)(0.5 / per) : 1000;
         reps = reps < 5 ? 5 : reps > 1000 ? 1000 : reps;
     }
     double *times = mc_malloc((size_t)reps * sizeof(double));
     for (int i = 0; i < reps; i++) {
-        double t = now_seconds();
+        double t = mc_now_seconds();
         mc_gemm(trans_a, trans_b, m, n, k, 1, A, lda, B, ldb, 0, C, n);
-        times[i] = now_seconds() - t;
+        times[i] = mc_now_seconds() - t;
     }
-    qsort(times, reps, sizeof(double), cmp_double);
-    double median = reps % 2 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2]);
+    double median = mc_median(times, reps);   /* sorts: times[0] is the fastest */
     double gflops = 2.0 * m * n * k / median * 1e-9;
     printf("gemm %c%c m=%d k=%d n=%d kernel=%s threads=%d reps=%d median_ms=%.4f min_ms=%.4f gflops=%.2f\n",
            trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, k, n, mc_gemm_kernel_name(), max_threads(), reps,
@@ -167,14 +154,14 @@ static int bench_peak(int argc, char **argv)
     double best = 1e30;
     volatile float sink = 0;
     for (int round = 0; round < 3; round++) {          /* the best of three: nothing here waits on memory */
-        double t0 = now_seconds();
+        double t0 = mc_now_seconds();
         #pragma omp parallel
         {
             float v = chains(iters, (float)round);
             #pragma omp atomic
             sink += v;
         }
-        double dt = now_seconds() - t0;
+        double dt = mc_now_seconds() - t0;
         if (dt < best) best = dt;
     }
     double flop = 2.0 * 12 * lanes * (double)iters * threads;

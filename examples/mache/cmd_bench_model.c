@@ -16,18 +16,6 @@ static double peak_rss_mib(void)
     return ru.ru_maxrss / 1024.0;          /* Linux reports KiB */
 }
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Points on random ellipsoids: the cost of a step does not depend on what the shapes are. */
 static void random_clouds(float *x, int B, int N, mc_rng *rng)
 {
@@ -97,14 +85,14 @@ int bench_train(int argc, char **argv)
     mc_set_training(1);
     for (int s = -1; s < steps; s++) {
         random_clouds(x, batch, c->points, &rng);
-        double t0 = now_seconds();
+        double t0 = mc_now_seconds();
         mc_tensor *points = mc_tensor_from(3, (int[]){batch, c->points, 3}, x);
-        atlas_losses l = atlas_forward(&m, points, &lo);
+        atlas_losses l = atlas_forward(&m, points, &lo, &rng);
         mc_adam_backward(&adam, &m.params, l.total);   /* zero_grad + backward + Adam, one pass */
         mc_step_end();
-        if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
+        if (s >= 0) ms[s] = 1e3 * (mc_now_seconds() - t0);
     }
-    double med = median(ms, steps);
+    double med = mc_median(ms, steps);
     printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, threads %d, gemm %s\n", preset, model,
            (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, mc_num_threads(), mc_gemm_kernel_name());
     double gflop = step_gflop(c, batch);
@@ -135,14 +123,14 @@ int bench_chamfer(int argc, char **argv)
     random_clouds(a, batch, points, &rng);
     random_clouds(b, batch, points, &rng);
     for (int s = -1; s < reps; s++) {
-        double t0 = now_seconds();
+        double t0 = mc_now_seconds();
         mc_tensor *ta = mc_tensor_from(3, (int[]){batch, points, 3}, a), *tb = mc_tensor_from(3, (int[]){batch, points, 3}, b);
         ta->requires_grad = 1;
         mc_backward(mc_chamfer(ta, tb));
         mc_step_end();
-        if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
+        if (s >= 0) ms[s] = 1e3 * (mc_now_seconds() - t0);
     }
-    double med = median(ms, reps), pairs = (double)batch * points * points;
+    double med = mc_median(ms, reps), pairs = (double)batch * points * points;
     printf("chamfer forward+backward: %d x (%d vs %d points), threads %d, median_ms=%.2f\n", batch, points, points, mc_num_threads(), med);
     printf("point_pairs_per_s=%.3g shapes_per_s=%.1f peak_rss_mib=%.1f\n", pairs / (med / 1e3), batch / (med / 1e3), peak_rss_mib());
     free(a); free(b); free(ms);
@@ -170,13 +158,13 @@ int bench_sample(int argc, char **argv)
     mc_rng_seed(&rng, 3);
     for (int s = -1; s < count; s++) {
         mc_rng_fill_normal(&rng, z, m.cfg.latent, 0, 1);
-        double t0 = now_seconds();
+        double t0 = mc_now_seconds();
         mc_mesh mesh;
         atlas_mesh(&m, z, resolution, &mesh, NULL);
         mc_mesh_free(&mesh);
-        if (s >= 0) ms[s] = 1e3 * (now_seconds() - t0);
+        if (s >= 0) ms[s] = 1e3 * (mc_now_seconds() - t0);
     }
-    double med = median(ms, count);
+    double med = mc_median(ms, count);
     printf("sample %s: meshes of %d vertices, threads %d, median_ms=%.1f\n", preset, resolution, mc_num_threads(), med);
     printf("meshes_per_s=%.2f peak_rss_mib=%.1f\n", 1e3 / med, peak_rss_mib());
     free(z); free(ms);

@@ -47,10 +47,10 @@ static int eval_generated(const char *dir, const char *reference, int n, int max
     mc_dataset ref;
     if (status || open_data("eval", reference, "test", 4 * n, 1, &ref)) { free(gen); return 1; }
     int nr = ref.nshapes < max_ref ? ref.nshapes : max_ref;
-    float *ref_clouds = dataset_clouds(&ref, n, 555);
-    double t0 = now_seconds();
+    float *ref_clouds = atlas_dataset_clouds(&ref, n, ATLAS_SEED_REFERENCE);
+    double t0 = mc_now_seconds();
     generation_metrics g = mc_generation_metrics(gen, ng, ref_clouds, nr, n);
-    printf("%d generated vs %d reference shapes (test split of %s), %d points each, %.1f s\n", ng, nr, reference, n, now_seconds() - t0);
+    printf("%d generated vs %d reference shapes (test split of %s), %d points each, %.1f s\n", ng, nr, reference, n, mc_now_seconds() - t0);
     printf("mmd_cd_x1e3=%.4f cov_cd=%.2f nna_cd=%.2f\n", 1e3 * g.mmd_cd, g.cov_cd, g.nna_cd);
     free(gen); free(ref_clouds);
     mc_dataset_free(&ref);
@@ -84,11 +84,13 @@ int cmd_eval(int argc, char **argv)
     int N = points > 0 ? points : m.cfg.points;
     mc_dataset ds;
     if (open_data("eval", data, split, 8 * N, 1, &ds)) { atlas_free(&m); return 1; }
-    float *clouds = dataset_clouds(&ds, m.cfg.points, 777);
+    float *clouds = atlas_dataset_clouds(&ds, m.cfg.points, ATLAS_SEED_EVAL_CLOUDS);
     float *mu = mc_malloc((size_t)ds.nshapes * m.cfg.latent * sizeof(float)), *recon = mc_malloc((size_t)ds.nshapes * N * 3 * sizeof(float));
-    float *truth = N == m.cfg.points ? clouds : dataset_clouds(&ds, N, 778);
-    encode_clouds(&m, clouds, ds.nshapes, mu, NULL);
-    decode_latents(&m, mu, ds.nshapes, N, 4242, recon);
+    float *truth = N == m.cfg.points ? clouds : atlas_dataset_clouds(&ds, N, ATLAS_SEED_EVAL_TRUTH);
+    atlas_encode_clouds(&m, clouds, ds.nshapes, mu, NULL);
+    mc_rng rng;
+    mc_rng_seed(&rng, ATLAS_SEED_EVAL_TEMPLATES);
+    atlas_decode_latents(&m, mu, ds.nshapes, N, &rng, recon);
     FILE *out = csv ? fopen(csv, "w") : NULL;
     if (csv && !out) { fprintf(stderr, "mache eval: %s: cannot write\n", csv); return 1; }
     if (out) fprintf(out, "shape,chamfer_x1e3,fscore\n");

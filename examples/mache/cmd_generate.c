@@ -65,11 +65,11 @@ int cmd_reconstruct(int argc, char **argv)
     atlasnet m;
     if (load_model("reconstruct", ckpt, &m)) return 1;
     mc_dataset ds;
-    if (mkdir_p(out, err)) { fprintf(stderr, "mache reconstruct: %s\n", err); atlas_free(&m); return 1; }
+    if (mc_mkdir_p(out, err)) { fprintf(stderr, "mache reconstruct: %s\n", err); atlas_free(&m); return 1; }
     if (open_data("reconstruct", data, split, 8 * m.cfg.points, 1, &ds)) { atlas_free(&m); return 1; }
     if (count > ds.nshapes) count = ds.nshapes;
-    float *clouds = dataset_clouds(&ds, m.cfg.points, 777), *mu = mc_malloc((size_t)count * m.cfg.latent * sizeof(float));
-    encode_clouds(&m, clouds, count, mu, NULL);
+    float *clouds = atlas_dataset_clouds(&ds, m.cfg.points, ATLAS_SEED_EVAL_CLOUDS), *mu = mc_malloc((size_t)count * m.cfg.latent * sizeof(float));
+    atlas_encode_clouds(&m, clouds, count, mu, NULL);
     sheet_writer w = {0};
     mc_sheet_init(&w.sheet, 2 * count, 4, 200, 1);
     int status = 0;
@@ -128,7 +128,7 @@ int cmd_sample(int argc, char **argv)
     char err[MC_ERRLEN];
     atlasnet m;
     if (load_model("sample", ckpt, &m)) return 1;
-    if (mkdir_p(out, err)) { fprintf(stderr, "mache sample: %s\n", err); atlas_free(&m); return 1; }
+    if (mc_mkdir_p(out, err)) { fprintf(stderr, "mache sample: %s\n", err); atlas_free(&m); return 1; }
     int L = m.cfg.latent;
     float *z = mc_malloc((size_t)count * L * sizeof(float));
     mc_rng rng;
@@ -136,8 +136,8 @@ int cmd_sample(int argc, char **argv)
     if (gmm) {
         mc_dataset ds;
         if (open_data("sample", fit, "train", 8 * m.cfg.points, 1, &ds)) { atlas_free(&m); free(z); return 1; }
-        float *clouds = dataset_clouds(&ds, m.cfg.points, 777), *mu = mc_malloc((size_t)ds.nshapes * L * sizeof(float));
-        encode_clouds(&m, clouds, ds.nshapes, mu, NULL);
+        float *clouds = atlas_dataset_clouds(&ds, m.cfg.points, ATLAS_SEED_EVAL_CLOUDS), *mu = mc_malloc((size_t)ds.nshapes * L * sizeof(float));
+        atlas_encode_clouds(&m, clouds, ds.nshapes, mu, NULL);
         mc_gmm g;
         mc_gmm_fit(&g, mu, ds.nshapes, L, components, 50, &rng);
         printf("fitted a %d-component Gaussian mixture to %d latent vectors of %s\n", g.k, ds.nshapes, fit);
@@ -156,8 +156,10 @@ int cmd_sample(int argc, char **argv)
         float *pts = mc_malloc((size_t)count * clouds * 3 * sizeof(float));
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/clouds", out);
-        if ((status = mkdir_p(dir, err))) fprintf(stderr, "mache sample: %s\n", err);
-        decode_latents(&m, z, count, clouds, (uint64_t)seed, pts);
+        if ((status = mc_mkdir_p(dir, err))) fprintf(stderr, "mache sample: %s\n", err);
+        mc_rng template_rng;
+        mc_rng_seed(&template_rng, (uint64_t)seed);
+        atlas_decode_latents(&m, z, count, clouds, &template_rng, pts);
         for (int s = 0; s < count && !status; s++) {
             char path[4300];
             mc_mesh cloud = {.verts = pts + (int64_t)s * clouds * 3, .nverts = clouds};
@@ -211,12 +213,12 @@ int cmd_interpolate(int argc, char **argv)
     float *clouds = mc_malloc((size_t)2 * N * 3 * sizeof(float)), *ends = mc_malloc((size_t)2 * L * sizeof(float));
     float *z = mc_malloc((size_t)L * sizeof(float));
     if (cloud_from_file("interpolate", from, N, 1, clouds) || cloud_from_file("interpolate", to, N, 1, clouds + (int64_t)N * 3) ||
-        mkdir_p(out, err)) {
+        mc_mkdir_p(out, err)) {
         if (err[0]) fprintf(stderr, "mache interpolate: %s\n", err);
         status = 1;
         goto done;
     }
-    encode_clouds(&m, clouds, 2, ends, NULL);
+    atlas_encode_clouds(&m, clouds, 2, ends, NULL);
     sheet_writer w = {0};
     mc_sheet_init(&w.sheet, steps, steps, 160, 1);
     for (int k = 0; k < steps && !status; k++) {

@@ -1,9 +1,10 @@
-/* mache train: the whole training run, top to bottom. Each epoch reseeds its random generators from
- * (seed, epoch), so a run resumed from the checkpoint of epoch E repeats epoch E+1 exactly. */
+/* mache train: options, logs and checkpoints around the library's training loop (models/train.h).
+ * Each epoch reseeds its random generators from (seed, epoch), so a run resumed from the checkpoint of
+ * epoch E repeats epoch E+1 exactly. */
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
 #include "examples/mache/common.h"
-#include "tensor/nearest.h"
+#include "models/train.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,6 @@ typedef struct train_opts {
     int epochs, batch, seed, patches, latent, points, no_fc, no_relu_end, save_every, cache_points, quiet;
     float lr, kl_weight, kl_warmup, free_bits, logvar_init;
 } train_opts;
-
-static uint64_t epoch_seed(int seed, int epoch) { return (uint64_t)seed * 1000003ULL + (uint64_t)epoch * 7919ULL + 1; }
 
 /* The options that define a run travel in its checkpoints, so --resume needs nothing else. */
 static void opts_text(const train_opts *o, int epochs_done, char *buf, size_t n)
@@ -48,20 +47,6 @@ static int opts_from_config(const char *config, train_opts *o, int *epochs_done,
     return 0;
 }
 
-static int parse_lr_steps(const char *text, int *steps, int max)
-{
-    int n = 0;
-    for (const char *p = text; p && *p && n < max;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 0) return -1;
-        steps[n++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return -1;
-    }
-    return n;
-}
-
 /* Keeps the rows of log.csv up to epochs_done (a resumed run rewrites the later ones). */
 static int truncate_log(const char *path, int epochs_done)
 {
@@ -85,36 +70,20 @@ static int truncate_log(const char *path, int epochs_done)
     return 0;
 }
 
-typedef struct test_stats { double chamfer_x1e3, fscore; int active; double *kl_dim; } test_stats;
+/* The progress bar's line: the running means and the time left. */
+typedef struct progress_ctx { int epochs, quiet; } progress_ctx;
 
-/* Reconstruction metrics on the test split, in eval mode with z = mu; active latent dimensions as in
- * Burda et al. 2016: the variance of mu over the test shapes is above 0.01. */
-static void evaluate(atlasnet *m, const mc_dataset *test, const float *clouds, test_stats *st)
+static void show_progress(int epoch, int steps_per_epoch, const atlas_epoch_stats *st, void *ctx)
 {
-    int n = test->nshapes, N = m->cfg.points, L = m->cfg.latent;
-    float *mu = mc_malloc((size_t)n * L * sizeof(float)), *recon = mc_malloc((size_t)n * N * 3 * sizeof(float));
-    float *logvar = m->cfg.vae ? mc_malloc((size_t)n * L * sizeof(float)) : NULL;
-    encode_clouds(m, clouds, n, mu, logvar);
-    decode_latents(m, mu, n, N, 4242, recon);
-    st->chamfer_x1e3 = st->fscore = 0;
-    for (int s = 0; s < n; s++) {
-        double f;
-        st->chamfer_x1e3 += 1e3 * mc_chamfer_pair(recon + (int64_t)s * N * 3, N, clouds + (int64_t)s * N * 3, N, 1e-3, &f) / n;
-        st->fscore += f / n;
-    }
-    st->active = 0;
-    for (int d = 0; d < L; d++) {
-        double s1 = 0, s2 = 0, kl = 0;
-        for (int s = 0; s < n; s++) {
-            double v = mu[(int64_t)s * L + d];
-            s1 += v; s2 += v * v;
-            if (logvar) { double lv = logvar[(int64_t)s * L + d]; kl += -0.5 * (1 + lv - v * v - exp(lv)); }
-        }
-        double var = s2 / n - (s1 / n) * (s1 / n);
-        st->active += var > 0.01;
-        st->kl_dim[d] = kl / n;
-    }
-    free(mu); free(recon); free(logvar);
+    const progress_ctx *p = ctx;
+    if (p->quiet) return;
+    double rate = st->shapes / st->seconds;
+    double eta = ((double)(p->epochs - epoch) * steps_per_epoch - st->steps) * (st->shapes / st->steps) / rate;
+    char line[256], label[64];
+    snprintf(line, sizeof line, "loss %.5f  cd %.5f  kl %.2f  %.1f shapes/s  ETA %d:%02d:%02d", st->loss, st->chamfer,
+             st->kld, rate, (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
+    snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, p->epochs);
+    progress(label, (double)st->steps / steps_per_epoch, line);
 }
 
 static const char *usage = "--data SRC --model ae|vae --preset cpu|paper --out RUNDIR [options]\n"
@@ -173,7 +142,7 @@ int cmd_train(int argc, char **argv)
         if (load_model("train", path, &m)) return 1;      /* parameters and the optimizer state */
         o.out = o.resume;
         if (epochs_override > 0) o.epochs = epochs_override;
-        if (o.freeze) mc_params_freeze(&m.params, !strcmp(o.freeze, "encoder") ? "encoder." : "decoder.", 1);
+        if (o.freeze) atlas_freeze(&m, o.freeze);
         if (!o.quiet) printf("resuming %s after epoch %d of %d\n", o.out, epochs_done, o.epochs);
     } else {
         if (!o.data || !o.out) { fprintf(stderr, "mache train: --data and --out are required (see mache train --help)\n"); return 1; }
@@ -211,22 +180,31 @@ int cmd_train(int argc, char **argv)
             return 1;
         }
         if (o.freeze) {
-            int n = mc_params_freeze(&m.params, !strcmp(o.freeze, "encoder") ? "encoder." : "decoder.", 1);
+            int n = atlas_freeze(&m, o.freeze);
             if (!o.quiet) printf("froze %d %s tensors\n", n, o.freeze);
         }
     }
-    int lr_steps[16], n_lr_steps = parse_lr_steps(o.lr_steps, lr_steps, 16);
-    if (n_lr_steps < 0) { fprintf(stderr, "mache train: --lr-steps wants epochs like 100 or 50,80, got '%s'\n", o.lr_steps); atlas_free(&m); return 1; }
+    atlas_train_opts to = {.epochs = o.epochs, .batch = o.batch, .lr = o.lr, .seed = (uint64_t)o.seed,
+                           .kl_weight = o.kl_weight, .kl_warmup = o.kl_warmup, .free_bits = o.free_bits};
+    if (atlas_parse_lr_steps(o.lr_steps, &to)) {
+        fprintf(stderr, "mache train: --lr-steps wants up to %d epochs like 100 or 50,80, got '%s'\n", ATLAS_MAX_LR_STEPS, o.lr_steps);
+        atlas_free(&m);
+        return 1;
+    }
     const atlas_config *c = &m.cfg;
     if (o.cache_points <= 0) o.cache_points = 8 * c->points;
 
     mc_dataset train, test;
-    if (mkdir_p(o.out, err)) { fprintf(stderr, "mache train: %s\n", err); atlas_free(&m); return 1; }
+    if (mc_mkdir_p(o.out, err)) { fprintf(stderr, "mache train: %s\n", err); atlas_free(&m); return 1; }
     if (open_data("train", o.data, "train", o.cache_points, (uint64_t)o.seed, &train)) { atlas_free(&m); return 1; }
     if (open_data("train", o.data, "test", o.cache_points, (uint64_t)o.seed, &test)) { mc_dataset_free(&train); atlas_free(&m); return 1; }
-    if (train.nshapes < 2) { fprintf(stderr, "mache train: %s: only %d training shape (BatchNorm needs 2 or more)\n", o.data, train.nshapes); return 1; }
+    if (train.nshapes < 2) {
+        fprintf(stderr, "mache train: %s: only %d training shape (BatchNorm needs 2 or more)\n", o.data, train.nshapes);
+        mc_dataset_free(&train); mc_dataset_free(&test); atlas_free(&m);
+        return 1;
+    }
     int B = o.batch < train.nshapes ? o.batch : train.nshapes;
-    float *test_clouds = dataset_clouds(&test, c->points, 777);
+    float *test_clouds = atlas_dataset_clouds(&test, c->points, ATLAS_SEED_EVAL_CLOUDS);
     if (!o.quiet)
         printf("%s %s: %lld parameters, %d train / %d test shapes, %d points, %d patches, latent %d, batch %d\n",
                c->vae ? "VAE" : "AE", o.preset ? o.preset : "", (long long)mc_params_count(&m.params, 1),
@@ -246,85 +224,54 @@ int cmd_train(int argc, char **argv)
         fprintf(kl_log, "\n");
     }
 
-    int steps_per_epoch = train.nshapes / B, status = 0;
-    int *order = mc_malloc((size_t)train.nshapes * sizeof *order);
-    float *batch = mc_malloc((size_t)B * c->points * 3 * sizeof(float));
-    test_stats st = {.kl_dim = mc_calloc((size_t)c->latent, sizeof(double))};
+    int status = 0, saved_epoch = o.resume ? epochs_done : 0;
+    double *kl_dim = mc_calloc((size_t)c->latent, sizeof *kl_dim);
+    atlas_eval ev = {0};
     mc_adam adam = mc_adam_default(o.lr);
-    double run_start = now_seconds();
+    progress_ctx pc = {o.epochs, o.quiet};
+    double run_start = mc_now_seconds();
     for (int epoch = epochs_done; epoch < o.epochs; epoch++) {
-        mc_seed(epoch_seed(o.seed, epoch));
-        mc_rng data_rng;
-        mc_rng_seed(&data_rng, epoch_seed(o.seed, epoch) ^ 0x5bd1e995ULL);
-        for (int i = 0; i < train.nshapes; i++) order[i] = i;
-        mc_rng_shuffle(&data_rng, order, train.nshapes);
-        adam.lr = mc_step_lr(o.lr, epoch, lr_steps, n_lr_steps, 0.1f);
-        mc_set_training(1);
-        double sum_loss = 0, sum_cd = 0, sum_kl = 0, t0 = now_seconds();
-        float kl_weight = o.kl_weight;
-        for (int s = 0; s < steps_per_epoch; s++) {
-            double progress_steps = (double)epoch * steps_per_epoch + s;
-            kl_weight = o.kl_warmup > 0 ? o.kl_weight * (float)fmin(1.0, progress_steps / (o.kl_warmup * steps_per_epoch)) : o.kl_weight;
-            mc_dataset_batch(&train, order + (int64_t)s * B, B, c->points, &data_rng, batch);
-            mc_tensor *points = mc_tensor_from(3, (int[]){B, c->points, 3}, batch);
-            atlas_loss_opts lo = {kl_weight, o.free_bits};
-            atlas_losses l = atlas_forward(&m, points, &lo);
-            float loss = l.total->data[0];
-            if (!isfinite(loss)) {
-                progress_done();
-                fprintf(stderr, "mache train: the loss became %s at epoch %d, step %d; stopped, keeping the last good "
-                        "checkpoint %s/last.ckpt (try a lower --lr or --kl-weight)\n", isnan(loss) ? "NaN" : "infinite", epoch + 1, s + 1, o.out);
-                mc_step_end();
-                status = 1;
-                goto done;
-            }
-            mc_adam_backward(&adam, &m.params, l.total);   /* zero_grad + backward + Adam, one pass */
-            sum_loss += loss;
-            sum_cd += l.chamfer->data[0];
-            sum_kl += l.kld ? l.kld->data[0] : 0;
-            mc_step_end();
-            if (!o.quiet) {
-                double elapsed = now_seconds() - t0, rate = (s + 1) * B / elapsed;
-                double eta = ((double)(o.epochs - epoch) * steps_per_epoch - s - 1) * B / rate;
-                char line[256];
-                snprintf(line, sizeof line, "loss %.5f  cd %.5f  kl %.2f  %.1f shapes/s  ETA %d:%02d:%02d", sum_loss / (s + 1),
-                         sum_cd / (s + 1), sum_kl / (s + 1), rate, (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
-                char label[64];
-                snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, o.epochs);
-                progress(label, (double)(s + 1) / steps_per_epoch, line);
-            }
+        atlas_epoch_stats st;
+        if (atlas_train_epoch(&m, &adam, &train, &to, epoch, &st, show_progress, &pc, err)) {
+            progress_done();
+            if (saved_epoch > 0)
+                fprintf(stderr, "mache train: %s; stopped, keeping the last good checkpoint %s/last.ckpt of epoch %d "
+                        "(try a lower --lr or --kl-weight)\n", err, o.out, saved_epoch);
+            else
+                fprintf(stderr, "mache train: %s; stopped before any checkpoint was saved (try a lower --lr or --kl-weight)\n", err);
+            status = 1;
+            goto done;
         }
-        double seconds = now_seconds() - t0;
-        evaluate(&m, &test, test_clouds, &st);
+        atlas_evaluate(&m, test_clouds, test.nshapes, &ev, kl_dim);
         progress_done();
-        double n = steps_per_epoch;
-        fprintf(log, "%d,%g,%g,%.6f,%.6f,%.4f,%.4f,%.4f,%d,%.2f,%.2f\n", epoch + 1, adam.lr, kl_weight, sum_loss / n, sum_cd / n,
-                sum_kl / n, st.chamfer_x1e3, st.fscore, st.active, seconds, steps_per_epoch * B / seconds);
+        fprintf(log, "%d,%g,%g,%.6f,%.6f,%.4f,%.4f,%.4f,%d,%.2f,%.2f\n", epoch + 1, st.lr, st.kl_weight, st.loss, st.chamfer,
+                st.kld, ev.chamfer_x1e3, ev.fscore, ev.active, st.seconds, st.shapes / st.seconds);
         fflush(log);
         fprintf(kl_log, "%d", epoch + 1);
-        for (int d = 0; d < c->latent; d++) fprintf(kl_log, ",%.4f", st.kl_dim[d]);
+        for (int d = 0; d < c->latent; d++) fprintf(kl_log, ",%.4f", kl_dim[d]);
         fprintf(kl_log, "\n");
         fflush(kl_log);
         if (!o.quiet) {
             printf("epoch %3d/%d  loss %.5f  chamfer %.5f  kl %.3f  test chamfer_x1e3 %.3f  fscore %.3f  active %d/%d  %.1f shapes/s\n",
-                   epoch + 1, o.epochs, sum_loss / n, sum_cd / n, sum_kl / n, st.chamfer_x1e3, st.fscore, st.active,
-                   c->latent, steps_per_epoch * B / seconds);
+                   epoch + 1, o.epochs, st.loss, st.chamfer, st.kld, ev.chamfer_x1e3, ev.fscore, ev.active,
+                   c->latent, st.shapes / st.seconds);
             fflush(stdout);   /* progress reaches a log file as it happens, not at exit */
         }
         if ((epoch + 1) % o.save_every == 0 || epoch + 1 == o.epochs) {
             opts_text(&o, epoch + 1, text, sizeof text);
             snprintf(path, sizeof path, "%s/last.ckpt", o.out);
             if (atlas_save(&m, path, text, 1, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
+            saved_epoch = epoch + 1;
         }
     }
     opts_text(&o, o.epochs, text, sizeof text);
     snprintf(path, sizeof path, "%s/model.ckpt", o.out);
     if (atlas_save(&m, path, text, 0, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
     printf("trained %d epochs in %.1f s: chamfer_x1e3=%.4f fscore=%.4f active_dims=%d model=%s\n", o.epochs - epochs_done,
-           now_seconds() - run_start, st.chamfer_x1e3, st.fscore, st.active, path);
+           mc_now_seconds() - run_start, ev.chamfer_x1e3, ev.fscore, ev.active, path);
 done:
     fclose(log); fclose(kl_log);
-    free(order); free(batch); free(test_clouds); free(st.kl_dim);
+    free(test_clouds); free(kl_dim);
     mc_dataset_free(&train); mc_dataset_free(&test);
     atlas_free(&m);
     return status;

@@ -1,0 +1,87 @@
+/* The few operating-system helpers every layer shares: a clock, folders, a median, and the one atomic
+ * file writer (checkpoints, meshes and pictures all save through it). */
+#include "tensor/tensor.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double mc_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double mc_median(double *v, int n)
+{
+    if (n <= 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int mc_mkdir_p(const char *path, char *err)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) { mc_set_err(err, "%s: path is empty or too long", path); return 1; }
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++)
+        if (buf[i] == '/' || buf[i] == 0) {
+            char keep = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                mc_set_err(err, "%s: cannot create folder: %s", buf, strerror(errno));
+                return 1;
+            }
+            buf[i] = keep;
+        }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) { mc_set_err(err, "%s: exists and is not a folder", path); return 1; }
+    return 0;
+}
+
+int mc_file_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err)
+{
+    /* The temporary file sits in the target's folder, so that rename() replaces the old file in one step. */
+    size_t n = strlen(path);
+    char *tmp = mc_malloc(n + 16);
+    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        mc_set_err(err, "%s: cannot write: no file can be made beside it: %s (is the folder there and writable?)", path, strerror(errno));
+        free(tmp);
+        return 1;
+    }
+    fchmod(fd, 0644);   /* mkstemp makes it private; our files are not secrets */
+    FILE *f = fdopen(fd, "wb");
+    if (!f) { close(fd); unlink(tmp); free(tmp); mc_set_err(err, "%s: cannot write", path); return 1; }
+    int bad = write(f, ctx) != 0;
+    bad |= fflush(f) != 0 || ferror(f) || fsync(fd) != 0;
+    int saved_errno = errno;
+    bad |= fclose(f) != 0;
+    if (!bad && rename(tmp, path) != 0) { bad = 1; saved_errno = errno; }
+    if (bad) {
+        unlink(tmp);
+        mc_set_err(err, "%s: cannot write: %s (is the disk full?)", path, strerror(saved_errno));
+    }
+    free(tmp);
+    return bad;
+}
+
+typedef struct { const void *data; size_t n; } bytes;
+static int write_bytes(FILE *f, void *ctx) { const bytes *b = ctx; return fwrite(b->data, 1, b->n, f) != b->n; }
+
+int mc_file_save(const char *path, const void *data, size_t n, char *err)
+{
+    bytes b = {data, n};
+    return mc_file_write_atomic(path, write_bytes, &b, err);
+}
