@@ -16,5 +16,8 @@ extern int test_passed, test_failed;
 /* |a - b| <= atol + rtol * |b| */
 int test_close(double a, double b, double rtol, double atol);
 int test_summary(const char *name);
+/* Runs fn(arg) in a child process and returns 1 if it stopped the program (mc_fatal, a signal), with what
+ * it wrote to stderr in msg: for the programming errors that must stop with a message. */
+int test_dies(void (*fn)(void *), void *arg, char *msg, size_t n);
 
 #endif
