@@ -54,10 +54,11 @@ CLI      := $(BUILD)/mache
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/%)
 
-BENCH_SRC := $(sort $(wildcard examples/bench/bench_*.c))
-BENCHES   := $(BENCH_SRC:examples/bench/%.c=$(BUILD)/%)
+# Example programs: one file each, on the core library alone (examples/train_vae.c, ...).
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLES    := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/%)
 
-all: $(LIB) $(PIC_LIB) $(CLI) $(TESTS) $(BENCHES)
+all: $(LIB) $(PIC_LIB) $(CLI) $(TESTS) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,19 +76,21 @@ $(CLI): $(CLI_OBJ) $(PIC_LIB) $(LIB)
 $(BUILD)/test_%: $(BUILD)/obj/tests/test_%.o $(BUILD)/obj/tests/harness.o $(PIC_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/bench_%: $(BUILD)/obj/examples/bench/bench_%.o $(LIB)
+$(EXAMPLES): $(BUILD)/%: $(BUILD)/obj/examples/%.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-test: $(TESTS) $(CLI)
-	@sh tests/run.sh $(BUILD) $(TESTS)
+# The suite: every test program, and tests/test_*.sh (which run `make install` and the examples).
+TEST_SCRIPTS := $(sort $(wildcard tests/test_*.sh))
+test: $(TESTS) $(CLI) $(EXAMPLES)
+	@MAKE="$(MAKE)" SANITIZE=$(SANITIZE) OPENMP=$(OPENMP) CC="$(CC)" sh tests/run.sh $(BUILD) $(TESTS) $(TEST_SCRIPTS)
 
 # The suite on an x86-64 without AVX (the portable GEMM and nearest-neighbour kernels, the baseline
 # clones of the row kernels), emulated by qemu-user: apt-get install qemu-user.
-test-baseline: $(TESTS) $(CLI)
+test-baseline: $(TESTS) $(CLI) $(EXAMPLES)
 	@command -v qemu-x86_64 >/dev/null || { echo "make test-baseline: needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
 	@TEST_RUNNER="qemu-x86_64 -cpu Nehalem" OMP_WAIT_POLICY=passive sh tests/run.sh $(BUILD) $(TESTS)
 
-bench: $(CLI) $(BENCHES)
+bench: $(CLI)
 	@sh examples/bench/run.sh $(BUILD)
 
 demo: $(CLI)

@@ -15,7 +15,9 @@
 #include "mesh/sample.h"
 #include "procedural/shapes.h"
 #include "datasets/dataset.h"
+#include "models/vae.h"
 #include "models/atlasnet.h"
+#include "models/train.h"
 #include "models/metrics.h"
 #include "models/gmm.h"
 #endif

@@ -4,7 +4,10 @@
 build=$1; shift
 passed=0; failed=0
 for t in "$@"; do
-    out=$($TEST_RUNNER "$t" 2>&1); rc=$?   # TEST_RUNNER: a prefix such as an emulator (make test-baseline)
+    case "$t" in
+    *.sh) out=$(sh "$t" "$build" 2>&1); rc=$? ;;   # a script: it is given the build folder
+    *) out=$($TEST_RUNNER "$t" 2>&1); rc=$? ;;     # TEST_RUNNER: a prefix such as an emulator (make test-baseline)
+    esac
     line=$(printf '%s\n' "$out" | grep -E '^[A-Za-z0-9_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
     if [ -z "$line" ]; then
         printf '%s\n' "$out" | tail -n 20
