@@ -42,7 +42,7 @@ mc_tensor *mc_tensor_new(int ndim, const int *shape);
 mc_tensor *mc_tensor_zeros(int ndim, const int *shape);
 mc_tensor *mc_tensor_from(int ndim, const int *shape, const float *data);   /* copies data */
 /* mc_new(B, N, 3): a step tensor of that shape. */
-#define mc_new(...) mc_tensor_new((int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__})
+#define mc_new(...) mc_tensor_new(MC_SHAPE(__VA_ARGS__))
 
 /* Ends a step: clears the tape and rewinds the arena. Parameter tensors (heap) are untouched. Only the
  * owner of the step calls it (a training loop); library functions never do. */

@@ -34,7 +34,7 @@ mc_tensor *mc_reshape(mc_tensor *x, int ndim, const int *shape);   /* shares dat
 mc_tensor *mc_transpose(mc_tensor *x, int axis0, int axis1);
 mc_tensor *mc_slice(mc_tensor *x, int axis, int start, int len);
 mc_tensor *mc_concat(mc_tensor **xs, int n, int axis);
-#define mc_view(x, ...) mc_reshape((x), (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__})
+#define mc_view(x, ...) mc_reshape((x), MC_SHAPE(__VA_ARGS__))
 
 /* The parameters of the layer ops below (nn/nn.h makes them: mc_linear_init, mc_batchnorm_init). */
 typedef struct mc_linear_layer { mc_tensor *weight, *bias; } mc_linear_layer;     /* weight (out, in), bias (out) or NULL */

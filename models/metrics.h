@@ -1,4 +1,4 @@
-/* Evaluation metrics on point clouds, with Chamfer distance (SPEC numerics) as the ground distance:
+/* Evaluation metrics on point clouds, with Chamfer distance (as README defines it: squared distances, means both ways) as the ground distance:
  * reconstruction quality (Chamfer x1e3, F-score), and for a set of generated shapes against a reference
  * set: MMD-CD, COV-CD (Achlioptas et al. 2018) and 1-NNA-CD (Yang et al. 2019). */
 #ifndef MACHE_METRICS_H

@@ -13,7 +13,7 @@ void mc_nearest(const float *a, int na, const float *b, int nb,
  * unavailable. Both give the same minima up to float rounding; MACHE_PORTABLE=1 picks the portable one. */
 int mc_nearest_set_simd(int on);
 
-/* Chamfer distance of one pair (SPEC numerics: mean of dist_a + mean of dist_b); fscore_out, if non-NULL,
+/* Chamfer distance of one pair (mean of dist_a + mean of dist_b, as PyTorch-side AtlasNet computes it); fscore_out, if non-NULL,
  * receives the F-score at the squared-distance threshold (AtlasNet's convention, e.g. 0.001). */
 double mc_chamfer_pair(const float *a, int na, const float *b, int nb, double threshold, double *fscore_out);
 

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define MC_MAX_DIMS 4
+/* MC_SHAPE(B, N, 3) expands to the (ndim, shape) pair the tensor functions take: 3, (int[]){B, N, 3}. */
+#define MC_SHAPE(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__}
 
 typedef struct mc_tensor {
     float   *data;

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     status = run(args);
     CHECK(status == 1 && strstr(errtext, "loss became") && lines(errtext) == 1, "NaN loss: exit %d: %s", status, errtext);
 
-    /* mache bench: each subcommand ends with the key=value line SPEC promises (tiny sizes: this checks the
+    /* mache bench: each subcommand ends with the key=value line the README promises (tiny sizes: this checks the
      * format and that nothing breaks; the figures themselves belong to `make bench`) */
     CHECK(run("bench gemm --m 33 --k 17 --n 40 --trans-b --reps 5") == 0 && strstr(last_line(out), "gflops="), "bench gemm: %s%s", out, errtext);
     CHECK(run("bench train --preset tiny --batch 4 --steps 2") == 0 && strstr(last_line(out), "shapes_per_s=") &&

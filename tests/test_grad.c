@@ -22,7 +22,7 @@ static input make_input(int ndim, const int *shape, float lo, float hi)
     return in;
 }
 
-#define SHAPE(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), (int[]){__VA_ARGS__}
+#define SHAPE MC_SHAPE
 static input U(int ndim, const int *shape) { return make_input(ndim, shape, -1, 1); }
 
 /* Values at least `gap` from every other and from zero: safe for max, relu and clamp. */

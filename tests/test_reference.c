@@ -1,5 +1,5 @@
 /* Checks the library against PyTorch 1.13 reference values: every fixture file in a directory
- * (default tests/reference), in the format of SPEC.md. Usage: test_reference [DIR]
+ * (default tests/reference), in the format tests/reference/README describes. Usage: test_reference [DIR]
  * Each file is matched to its op by the file name's prefix; tolerance |a - b| <= 1e-5 + 1e-4 |b|. */
 #include "tests/harness.h"
 #include "nn/nn.h"

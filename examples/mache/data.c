@@ -2,28 +2,8 @@
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
 #include "procedural/shapes.h"
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++)
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-            buf[i] = c;
-        }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
 
 int cmd_data(int argc, char **argv)
 {
@@ -50,10 +30,8 @@ int cmd_data(int argc, char **argv)
                 category);
         return 1;
     }
-    if (make_dirs(out)) {
-        fprintf(stderr, "mache data: cannot create directory '%s' (%s)\n", out, strerror(errno));
-        return 1;
-    }
+    char err[MC_ERRLEN];
+    if (mc_mkdir_p(out, err)) { fprintf(stderr, "mache data: %s\n", err); return 1; }
     int written = 0;
     for (int c = 0; c < MC_PROCEDURAL_NCATEGORIES; c++) {
         const char *name = mc_procedural_categories[c];
