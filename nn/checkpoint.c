@@ -68,20 +68,20 @@ int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int 
 {
     item *items = mc_calloc((size_t)ps->n * 3 + 1, sizeof *items);
     int n = collect(ps, optimizer, items);
-    /* Per-parameter step counts travel as one small tensor so resuming restores Adam's bias correction. */
-    float *steps = mc_calloc((size_t)ps->n + 1, sizeof *steps);
-    mc_tensor step_shape = {.ndim = 1, .shape = {ps->n}, .size = ps->n};
-    if (optimizer) {
-        for (int k = 0; k < ps->n; k++) steps[k] = (float)ps->items[k]->step;
-        items[n] = (item){.t = &step_shape, .data = steps};
-        snprintf(items[n++].name, sizeof items->name, "optim.step");
-    }
+    /* Each parameter's Adam step count, exact and by name, as a config line "optim.<name>.step=N", so
+     * resuming restores the bias correction. */
+    size_t clen = config ? strlen(config) : 0, cap = clen + 1;
+    for (int k = 0; optimizer && k < ps->n; k++) cap += strlen(ps->items[k]->name) + 32;
+    char *text = mc_malloc(cap);
+    memcpy(text, config ? config : "", clen + 1);
+    for (int k = 0; optimizer && k < ps->n; k++)
+        if (ps->items[k]->m) clen += (size_t)snprintf(text + clen, cap - clen, "optim.%s.step=%lld\n", ps->items[k]->name, (long long)ps->items[k]->step);
     bytes b = {0};
     put(&b, MAGIC, 8);
     put_uint(&b, MC_CKPT_VERSION, 4);
-    size_t clen = config ? strlen(config) : 0;
     put_uint(&b, clen, 4);
-    if (clen) put(&b, config, clen);
+    if (clen) put(&b, text, clen);
+    free(text);
     put_uint(&b, (uint64_t)n, 4);
     int64_t offset = 0;
     for (int k = 0; k < n; k++) {
@@ -96,7 +96,7 @@ int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int 
     put_uint(&b, (uint64_t)offset, 8);
     for (int k = 0; k < n; k++) put_floats(&b, items[k].data, items[k].t->size);
     put_uint(&b, fnv1a(b.p, b.n), 8);
-    free(items); free(steps);
+    free(items);
 
     int status = mc_file_save(path, b.p, b.n, err);
     free(b.p);
@@ -290,7 +290,7 @@ int mc_ckpt_load_params(const mc_ckpt *c, mc_params *ps, int strict, mc_load_rep
         if (rep == &local) mc_load_report_free(&local);
         return 1;
     }
-    const mc_ckpt_entry *steps = mc_ckpt_find(c, "optim.step");
+    const mc_ckpt_entry *old_steps = mc_ckpt_find(c, "optim.step");   /* files before the steps went by name */
     for (int k = 0; k < ps->n; k++) {
         mc_param *p = ps->items[k];
         const mc_ckpt_entry *e = mc_ckpt_find(c, p->name);
@@ -302,11 +302,16 @@ int mc_ckpt_load_params(const mc_ckpt *c, mc_params *ps, int strict, mc_load_rep
         const mc_ckpt_entry *m = mc_ckpt_find(c, name);
         snprintf(name, sizeof name, "optim.%s.exp_avg_sq", p->name);
         const mc_ckpt_entry *v = mc_ckpt_find(c, name);
-        if (m && v && m->size == p->t.size && v->size == p->t.size && steps && steps->size == ps->n) {
+        snprintf(name, sizeof name, "optim.%s.step", p->name);
+        char step[32];
+        int64_t steps = -1;
+        if (mc_ckpt_config_get(c->config, name, step, sizeof step)) steps = strtoll(step, NULL, 10);
+        else if (old_steps && old_steps->size == ps->n) steps = (int64_t)old_steps->data[k];
+        if (m && v && m->size == p->t.size && v->size == p->t.size && steps >= 0) {
             if (!p->m) { p->m = mc_malloc((size_t)p->t.size * sizeof(float)); p->v = mc_malloc((size_t)p->t.size * sizeof(float)); }
             memcpy(p->m, m->data, (size_t)m->size * sizeof(float));
             memcpy(p->v, v->data, (size_t)v->size * sizeof(float));
-            p->step = (int64_t)steps->data[k];
+            p->step = steps;
         }
     }
     if (rep == &local) mc_load_report_free(&local);

@@ -2,7 +2,8 @@
  *   "MACHECKP"  u32 version  u32 config_len  config text (key=value lines: the model config, epoch, ...)
  *   u32 count   count x { u16 name_len, name, u8 ndim, u32 dims[ndim], u64 offset }   (offset in floats)
  *   u64 data_floats   float32 data   u64 FNV-1a checksum of every byte before it
- * Optimizer state is stored as extra tensors named "optim.<param>.exp_avg" / ".exp_avg_sq" / ".step". */
+ * Optimizer state is stored as extra tensors named "optim.<param>.exp_avg" / ".exp_avg_sq", and each
+ * parameter's step count as a config line "optim.<param>.step=N" (exact, by name). */
 #ifndef MACHE_CHECKPOINT_H
 #define MACHE_CHECKPOINT_H
 #include "nn/nn.h"

@@ -85,6 +85,18 @@ int main(void)
     const mc_ckpt_entry *e = mc_ckpt_find(&c, "encoder.bn1.running_mean");
     CHECK(e && e->ndim == 1 && e->shape[0] == 8 && e->data[3] == 0.03f, "buffers are saved by name");
     mc_ckpt_free(&c);
+    /* step counts go by name and exactly: past float32's 2^24, and in another parameter order */
+    ps.items[1]->step = (1LL << 40) + 3;
+    CHECK(mc_ckpt_save(path, config, &ps, 1, err) == 0, "save: %s", err);
+    mc_params reordered = {0};
+    for (int k = ps.n - 1; k >= 0; k--)
+        mc_param_new(&reordered, ps.items[k]->name, ps.items[k]->t.ndim, ps.items[k]->t.shape, ps.items[k]->trainable);
+    CHECK(mc_ckpt_read(path, &c, err) == 0 && mc_ckpt_load_params(&c, &reordered, 1, NULL, err) == 0, "load: %s", err);
+    mc_param *p1 = mc_param_find(&reordered, ps.items[1]->name), *p0 = mc_param_find(&reordered, ps.items[0]->name);
+    CHECK(p1 && p1->step == (1LL << 40) + 3 && p0 && p0->step == ps.items[0]->step,
+          "Adam step counts by name: %lld and %lld", p1 ? (long long)p1->step : -1LL, p0 ? (long long)p0->step : -1LL);
+    mc_ckpt_free(&c);
+    mc_params_free(&reordered);
     mc_params_free(&loaded);
 
     /* another config: strict load refuses and changes nothing; partial load reports each kind */

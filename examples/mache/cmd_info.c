@@ -18,7 +18,7 @@ int cmd_info(int argc, char **argv)
     for (const char *line = c.config; *line;) {
         const char *end = strchr(line, '\n');
         int len = end ? (int)(end - line) : (int)strlen(line);
-        printf("  %.*s\n", len, line);
+        if (strncmp(line, "optim.", 6)) printf("  %.*s\n", len, line);   /* not the optimizer's step counts */
         line += len + (end ? 1 : 0);
     }
     int64_t params = 0, optimizer = 0;
