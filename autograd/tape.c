@@ -218,6 +218,7 @@ static const char *describe(const mc_tensor *t, char *buf, size_t n)
     return buf;
 }
 
+/* where: NULL for an op's output, "backward" for a gradient its backward wrote. */
 _Noreturn static void non_finite(const char *where, const char *op, const mc_tensor *t, int64_t k, float v,
                                  mc_tensor **in, int nin)
 {
@@ -227,8 +228,11 @@ _Noreturn static void non_finite(const char *where, const char *op, const mc_ten
             size_t len = strlen(shapes);
             snprintf(shapes + len, sizeof shapes - len, "%s%s", len ? ", " : "", describe(in[i], one, sizeof one));
         }
-    mc_fatal("check_finite: %s of op '%s' holds %s at element %lld of %s; inputs: %s", where, op,
-             isnan(v) ? "NaN" : "inf", (long long)k, describe(t, one, sizeof one), shapes);
+    char s[64];
+    if (where) mc_fatal("check_finite: the backward of op '%s' made %s at element %lld of the gradient of %s; inputs: %s",
+                        op, isnan(v) ? "NaN" : "inf", (long long)k, describe(t, one, sizeof one), shapes);
+    mc_fatal("check_finite: op '%s' made %s at element %lld of its output %s; inputs: %s", op, isnan(v) ? "NaN" : "inf",
+             (long long)k, mc_shape_str(t, s, sizeof s), shapes);
 }
 
 /* ---- tape ---- */
@@ -237,7 +241,7 @@ mc_node *mc_record(const char *op, mc_tensor *out, mc_tensor **in, int nin, mc_b
     mc_ctx *c = ctx();
     if (c->check_finite) {
         int64_t k = first_non_finite(out->data, out->size);
-        if (k >= 0) non_finite("the output", op, out, k, out->data[k], in, nin);
+        if (k >= 0) non_finite(NULL, op, out, k, out->data[k], in, nin);
     }
     int needed = 0;
     for (int k = 0; k < nin; k++) needed |= in[k] && in[k]->requires_grad;
@@ -318,7 +322,7 @@ void mc_backward_each(mc_tensor *loss, mc_grad_ready_fn ready, void *ready_ctx)
             if (!x || !x->requires_grad) continue;
             if (c->check_finite && x->grad) {
                 int64_t e = first_non_finite(x->grad, x->size);
-                if (e >= 0) non_finite("the backward", n->op, x, e, x->grad[e], n->in, n->nin);
+                if (e >= 0) non_finite("backward", n->op, x, e, x->grad[e], n->in, n->nin);
             }
             if (--x->pending == 0 && !x->node && ready) ready(x, ready_ctx);
         }
