@@ -18,11 +18,11 @@ MACHE_CFLAGS := -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -I. -fno-math-e
 LDLIBS  += -lm
 
 ifeq ($(SANITIZE),1)
-  BUILD   := build/sanitize
+  BUILD   ?= build/sanitize
   MACHE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
 else
-  BUILD   := build
+  BUILD   ?= build
 endif
 
 ifeq ($(OPENMP),1)

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 atlas_train_opts atlas_train_defaults(int epochs)
 {
@@ -38,13 +37,6 @@ int atlas_parse_lr_steps(const char *text, atlas_train_opts *o)
 
 static uint64_t epoch_seed(uint64_t seed, int epoch) { return seed * 1000003ULL + (uint64_t)epoch * 7919ULL + 1; }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int atlas_train_epoch(atlasnet *m, mc_adam *adam, const mc_dataset *train, const atlas_train_opts *o, int epoch,
                       atlas_epoch_stats *st, atlas_progress_fn progress, void *progress_ctx, char *err)
 {
@@ -62,7 +54,7 @@ int atlas_train_epoch(atlasnet *m, mc_adam *adam, const mc_dataset *train, const
     adam->lr = atlas_lr_at(o, epoch);
     int prev_train = mc_set_training(1), status = 0;
     *st = (atlas_epoch_stats){.lr = adam->lr};
-    double sum_loss = 0, sum_cd = 0, sum_kl = 0, t0 = now_seconds();
+    double sum_loss = 0, sum_cd = 0, sum_kl = 0, t0 = mc_now_seconds();
     mc_mark mark = mc_step_mark();
     for (int s = 0; s < steps; s++) {
         st->kl_weight = atlas_kl_weight_at(o, epoch, s, steps);
@@ -87,7 +79,7 @@ int atlas_train_epoch(atlasnet *m, mc_adam *adam, const mc_dataset *train, const
         st->loss = sum_loss / st->steps;
         st->chamfer = sum_cd / st->steps;
         st->kld = sum_kl / st->steps;
-        st->seconds = now_seconds() - t0;
+        st->seconds = mc_now_seconds() - t0;
         if (progress) progress(epoch, steps, st, progress_ctx);
     }
     mc_set_training(prev_train);
