@@ -141,20 +141,32 @@ float *atlas_dataset_clouds(const mc_dataset *ds, int n, uint64_t seed)
     return clouds;
 }
 
-void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, double *kl_dim)
+void atlas_reconstruction_scores(atlasnet *m, const float *mu, int n, const float *truth, int N, double *cd_x1e3, double *fscore)
 {
-    int N = m->cfg.points, L = m->cfg.latent;
-    float *mu = mc_malloc((size_t)n * L * sizeof(float)), *recon = mc_malloc((size_t)n * N * 3 * sizeof(float));
-    float *logvar = m->cfg.vae ? mc_malloc((size_t)n * L * sizeof(float)) : NULL;
-    atlas_encode_clouds(m, clouds, n, mu, logvar);
+    float *recon = mc_malloc((size_t)n * N * 3 * sizeof(float));
     mc_rng rng;
     mc_rng_seed(&rng, ATLAS_SEED_EVAL_TEMPLATES);
     atlas_decode_latents(m, mu, n, N, &rng, recon);
+    for (int s = 0; s < n; s++) {
+        double f, d = 1e3 * mc_chamfer_pair(recon + (int64_t)s * N * 3, N, truth + (int64_t)s * N * 3, N, 1e-3, &f);
+        if (cd_x1e3) cd_x1e3[s] = d;
+        if (fscore) fscore[s] = f;
+    }
+    free(recon);
+}
+
+void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, double *kl_dim)
+{
+    int N = m->cfg.points, L = m->cfg.latent;
+    float *mu = mc_malloc((size_t)n * L * sizeof(float));
+    float *logvar = m->cfg.vae ? mc_malloc((size_t)n * L * sizeof(float)) : NULL;
+    double *cd = mc_malloc((size_t)n * sizeof *cd), *fs = mc_malloc((size_t)n * sizeof *fs);
+    atlas_encode_clouds(m, clouds, n, mu, logvar);
+    atlas_reconstruction_scores(m, mu, n, clouds, N, cd, fs);
     *ev = (atlas_eval){0};
     for (int s = 0; s < n; s++) {
-        double f;
-        ev->chamfer_x1e3 += 1e3 * mc_chamfer_pair(recon + (int64_t)s * N * 3, N, clouds + (int64_t)s * N * 3, N, 1e-3, &f) / n;
-        ev->fscore += f / n;
+        ev->chamfer_x1e3 += cd[s] / n;
+        ev->fscore += fs[s] / n;
     }
     for (int d = 0; d < L; d++) {
         double s1 = 0, s2 = 0, kl = 0;
@@ -168,5 +180,5 @@ void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, dou
         ev->kl_total += kl / n;
         if (kl_dim) kl_dim[d] = kl / n;
     }
-    free(mu); free(recon); free(logvar);
+    free(mu); free(logvar); free(cd); free(fs);
 }

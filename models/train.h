@@ -64,6 +64,10 @@ typedef struct atlas_eval {
     double kl_total;              /* the KL per shape, summed over dimensions (VAE; 0 for the AE) */
 } atlas_eval;
 
+/* Each shape's Chamfer x1e3 and F-score (either output may be NULL): its latent mu (n x latent) decoded
+ * at N points on template points seeded ATLAS_SEED_EVAL_TEMPLATES, against truth (n x N points). */
+void atlas_reconstruction_scores(atlasnet *m, const float *mu, int n, const float *truth, int N, double *cd_x1e3, double *fscore);
+
 /* Reconstruction metrics of n clouds (cfg.points points each; typically the test split sampled with
  * ATLAS_SEED_EVAL_CLOUDS), decoded on template points seeded ATLAS_SEED_EVAL_TEMPLATES. kl_dim, when not
  * NULL, receives each latent dimension's mean KL (latent doubles). */
