@@ -106,18 +106,22 @@ install: $(LIB) $(PIC_LIB) $(CLI)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDFLAGS) $(LDLIBS)|' mache.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mache.pc
 	sed -e 's|@PREFIX@|$(PREFIX)|' mache-pictures.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mache-pictures.pc
 
-# One libFuzzer target per mesh format (clang only), run one after another for FUZZ_TIME seconds each.
+# One libFuzzer target per file format (clang only), run one after another for FUZZ_TIME seconds each.
 # New inputs go to build/fuzz/corpus/FORMAT; the seeds in tests/fuzz/corpus/FORMAT are only read.
+# Each target links only the readers it tests: the IDX reader with its inflate, or the mesh readers.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_LIB  := tensor/tensor.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
+FUZZ_LIB_mesh := tensor/tensor.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
+FUZZ_LIB_idx  := tensor/tensor.c datasets/gzip.c datasets/idx.c
+fuzz_lib = $(if $(FUZZ_LIB_$(1)),$(FUZZ_LIB_$(1)),$(FUZZ_LIB_mesh))
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) mesh/mesh.h mesh/mesh_parse.h
+.SECONDEXPANSION:
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_lib,$$*) $(wildcard tests/fuzz/*.h tensor/*.h mesh/*.h datasets/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -I. -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined $< $(FUZZ_LIB) -lm -o $@
+		-fno-sanitize-recover=undefined $< $(call fuzz_lib,$*) -lm -o $@
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do fmt=$${f##*/fuzz_}; mkdir -p build/fuzz/corpus/$$fmt; \

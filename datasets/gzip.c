@@ -142,7 +142,7 @@ static void stored(inflater *s)
     s->pos += 4;
     if (len != (~nlen & 0xffff)) { fail(s, "a stored block whose length check fails"); return; }
     if (s->len - s->pos < len) { fail(s, "the data ends inside a stored block"); return; }
-    if (!room(s, len)) return;
+    if (!len || !room(s, len)) return;      /* an empty block: out may still be NULL */
     memcpy(s->out + s->out_len, s->in + s->pos, len);
     s->out_len += len;
     s->pos += len;
@@ -243,7 +243,8 @@ static void member(inflater *s)
     if (s->fail) return;
     if (s->len - s->pos < 8) { fail(s, "the data ends before the gzip trailer (truncated file?)"); return; }
     const uint8_t *t = s->in + s->pos;
-    if (le32(t) != mc_crc32(0, s->out + start, s->out_len - start)) { fail(s, "a CRC-32 mismatch (corrupt data)"); return; }
+    uint32_t crc = s->out_len > start ? mc_crc32(0, s->out + start, s->out_len - start) : 0;   /* out may be NULL */
+    if (le32(t) != crc) { fail(s, "a CRC-32 mismatch (corrupt data)"); return; }
     if (le32(t + 4) != (uint32_t)(s->out_len - start)) { fail(s, "a length mismatch in the gzip trailer"); return; }
     s->pos += 8;
 }

@@ -2,7 +2,10 @@
 deflate block type plus optional header fields and two members, for tests/test_idx.c.
 
     python3 tests/make_idx_vectors.py > tests/idx_vectors.h
+    python3 tests/make_idx_vectors.py --corpus tests/fuzz/corpus/idx    # seeds for make fuzz
 """
+import os
+import sys
 import gzip, zlib, struct
 def idx(n, h, w):
     data = bytes(((x * y + k) % 17) * 15 for k in range(n) for y in range(h) for x in range(w))
@@ -17,10 +20,18 @@ small = idx(2, 3, 4); big = idx(6, 28, 28)
 out = {
  'gz_fixed': member(small, raw_deflate(small, 9, zlib.Z_FIXED)),
  'gz_dynamic': member(big, raw_deflate(big, 9)),
+ 'gz_empty': member(b'', raw_deflate(b'', 9)),
+ 'gz_empty_stored': member(b'', raw_deflate(b'', 0)),
  'gz_stored': member(small, raw_deflate(small, 0)),
  'gz_two_members': member(small[:10], raw_deflate(small[:10], 9)) + member(small[10:], raw_deflate(small[10:], 0)),
  'gz_header_fields': member(small, raw_deflate(small, 9), 4 | 8 | 16 | 2, b'\x03\x00abc' + b'name.idx\0' + b'a comment\0'),
 }
+if sys.argv[1:2] == ['--corpus']:
+    os.makedirs(sys.argv[2], exist_ok=True)
+    seeds = dict(out, images=big, labels=bytes([0, 0, 8, 1, 0, 0, 0, 3, 9, 0, 4]))
+    for k, v in seeds.items():
+        open(os.path.join(sys.argv[2], k + ('.gz' if k.startswith('gz') else '.idx')), 'wb').write(v)
+    sys.exit(0)
 print('/* Written by tests/make_idx_vectors.py; do not edit. */')
 for k, v in out.items():
     print('static const uint8_t %s[%d] = {' % (k, len(v)))

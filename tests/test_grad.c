@@ -3,6 +3,7 @@
  * differences are taken on the float32 ops. ReLU, clamp and max inputs stay away from their kinks. */
 #include "tests/harness.h"
 #include "nn/nn.h"
+#include "autograd/ops_loss.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,14 @@ static mc_tensor *f_kld(mc_tensor **x)
     return mc_scale(mc_sum(t), -0.5f / x[0]->shape[0]);
 }
 
+/* binary cross-entropy: the target (a constant, as the op requires) is fixed pixel-like values in [0, 1] */
+static mc_tensor *f_bce(mc_tensor **x)
+{
+    mc_tensor *t = mc_tensor_new(x[0]->ndim, x[0]->shape);
+    for (int64_t k = 0; k < t->size; k++) t->data[k] = k % 3 ? (float)(k % 7) / 6 : (float)(k % 2);
+    return mc_binary_cross_entropy(x[0], t);
+}
+
 #define CHECK_OP(name, f, ...) do { input ins_[] = {__VA_ARGS__};                            \
     int n_ = (int)(sizeof ins_ / sizeof ins_[0]);                                            \
     gradcheck(name, f, ins_, n_);                                                           \
@@ -299,6 +308,7 @@ int main(void)
     CHECK_OP("tensor used twice", f_twice, U(SHAPE(3, 4)));
     CHECK_OP("chamfer", f_chamfer, separated_input(SHAPE(2, 7, 3), 0.02f), separated_input(SHAPE(2, 5, 3), 0.03f));
     CHECK_OP("kld", f_kld, U(SHAPE(4, 6)), U(SHAPE(4, 6)));
+    CHECK_OP("binary_cross_entropy", f_bce, make_input(SHAPE(3, 7), 0.1f, 0.9f));
     CHECK_OP("linear_bn relu, training", f_fused_train_relu, U(SHAPE(3, 6, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)),
              make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
     CHECK_OP("linear_bn, training", f_fused_train, U(SHAPE(3, 6, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)),

@@ -90,6 +90,8 @@ int main(void)
     gunzip_ok("fixed Huffman", gz_fixed, sizeof gz_fixed, small, small_len);
     gunzip_ok("dynamic Huffman", gz_dynamic, sizeof gz_dynamic, big, big_len);
     gunzip_ok("two members", gz_two_members, sizeof gz_two_members, small, small_len);
+    gunzip_ok("no data", gz_empty, sizeof gz_empty, small, 0);
+    gunzip_ok("no data, stored", gz_empty_stored, sizeof gz_empty_stored, small, 0);
     gunzip_ok("header fields", gz_header_fields, sizeof gz_header_fields, small, small_len);
     gunzip_damaged("stored block", gz_stored, sizeof gz_stored, 0);
     gunzip_damaged("fixed Huffman", gz_fixed, sizeof gz_fixed, 0);

@@ -3,6 +3,7 @@
  * Each file is matched to its op by the file name's prefix; tolerance |a - b| <= 1e-5 + 1e-4 |b|. */
 #include "tests/harness.h"
 #include "nn/nn.h"
+#include "autograd/ops_loss.h"
 #include "models/vae.h"
 #include <dirent.h>
 #include <math.h>
@@ -128,6 +129,13 @@ static void check_file(const char *path, const char *file)
         compare(file, &fx, "dx", x->grad, x->size);
         compare(file, &fx, "dW", w->grad, w->size);
         compare(file, &fx, "db", b->grad, b->size);
+    } else if (!strncmp(file, "binary_cross_entropy", 20)) {
+        if (!require(file, &fx, "p t gy")) goto done;
+        mc_tensor *p = tensor_of(&fx, "p", 1);
+        mc_tensor *y = mc_binary_cross_entropy(p, tensor_of(&fx, "t", 0));
+        mc_backward(weighted_sum(y, &fx, "gy"));
+        compare(file, &fx, "y", y->data, y->size);
+        compare(file, &fx, "dp", p->grad, p->size);
     } else if (!strncmp(file, "batchnorm", 9)) {
         if (!require(file, &fx, "x gamma beta")) goto done;
         mc_tensor *x = tensor_of(&fx, "x", 1), *gamma = tensor_of(&fx, "gamma", 1), *beta = tensor_of(&fx, "beta", 1);
@@ -217,7 +225,7 @@ static void check_file(const char *path, const char *file)
         }
         mc_params_free(&ps);
     } else {
-        CHECK(0, "%s: no op is known for this fixture (expected a name starting with linear, batchnorm, "
+        CHECK(0, "%s: no op is known for this fixture (expected a name starting with linear, binary_cross_entropy, batchnorm, "
                  "max_points, chamfer, kld, reparam, activations or adam)", file);
     }
     printf("%-26s max relative error %.2e\n", file, worst_rel);
