@@ -42,19 +42,23 @@ static int parse_raw(const char *name, const uint8_t *buf, size_t len, mc_idx *o
         mc_set_err(err, "%s: truncated IDX header: %zu bytes, %zu needed for %d dimensions", name, len, header, ndim);
         return 1;
     }
-    uint64_t size = 1;
     for (int d = 0; d < ndim; d++) {
         const uint8_t *p = buf + 4 + 4 * d;
         uint32_t n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         if (n > INT_MAX) { mc_set_err(err, "%s: IDX dimension %d is %u, too large", name, d, n); return 1; }
         out->dims[d] = (int)n;
-        if (n && size > (len - header) / n + 1) size = UINT64_MAX;   /* more than the file holds: no overflow */
-        else size *= n;
     }
+    /* One item (an image) must fit an int, so that a reader can index it with int arithmetic */
+    uint64_t item = 1;
+    for (int d = 1; d < ndim; d++)
+        if ((item *= (uint64_t)out->dims[d]) > INT_MAX) {
+            mc_set_err(err, "%s: IDX items (all dimensions but the first) too large: over %d bytes each", name, INT_MAX);
+            return 1;
+        }
+    uint64_t size = (uint64_t)out->dims[0] * item;   /* < 2^62 */
     if (size != len - header) {
-        if (size == UINT64_MAX) mc_set_err(err, "%s: the IDX dimensions ask for more bytes than the file holds (%zu)", name, len - header);
-        else mc_set_err(err, "%s: the IDX dimensions give %llu bytes of data, the file holds %zu (%s)", name,
-                        (unsigned long long)size, len - header, size > len - header ? "truncated" : "trailing bytes");
+        mc_set_err(err, "%s: the IDX dimensions give %llu bytes of data, the file holds %zu (%s)", name,
+                   (unsigned long long)size, len - header, size > len - header ? "truncated" : "trailing bytes");
         return 1;
     }
     out->ndim = ndim;

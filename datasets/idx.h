@@ -13,7 +13,8 @@ typedef struct mc_idx {
 } mc_idx;
 
 /* Reads a file, gzipped or not (told by its first two bytes). Checks the magic (0 0 0x08 ndim), that
- * ndim is 1 to 4, and that the dimensions account for every byte of the file, no more and no fewer.
+ * ndim is 1 to 4, that one item (all dimensions but the first) is at most INT_MAX bytes, and that the
+ * dimensions account for every byte of the file, no more and no fewer.
  * Returns 0, or non-zero with a one-line message in err (MC_ERRLEN bytes) and *out empty. */
 int  mc_idx_read(const char *path, mc_idx *out, char *err);
 /* The same on bytes in memory; name is for messages. */

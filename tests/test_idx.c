@@ -137,7 +137,9 @@ int main(void)
     memcpy(longer, labels, sizeof labels);
     idx_bad("trailing bytes", longer, sizeof longer, "trailing bytes");
     uint8_t huge[16] = {0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff};
-    idx_bad("huge dims", huge, sizeof huge, "more bytes than the file holds");
+    idx_bad("huge items", huge, sizeof huge, "too large");
+    uint8_t huge_n[12] = {0, 0, 8, 2, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff};
+    idx_bad("huge count", huge_n, sizeof huge_n, "truncated");
     uint8_t toolarge[8] = {0, 0, 8, 1, 0xff, 0xff, 0xff, 0xff};
     idx_bad("dim over INT_MAX", toolarge, sizeof toolarge, "too large");
     idx_bad("damaged gzip", gz_dynamic, sizeof gz_dynamic - 9, "cannot decompress");
