@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 {
     const char *data = DEFAULT_DATA;
     int epochs = 10, batch = 128, seed = 1, limit = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {       /* every option but --help takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -151,7 +151,6 @@ int main(int argc, char **argv)
             return 1;
         }
         if (!ok) return 1;
-        i++;
     }
 
     char err[MC_ERRLEN];

@@ -1,4 +1,5 @@
 #include "pictures/png.h"
+#include "datasets/gzip.h"
 #include "tensor/tensor.h"
 #include <errno.h>
 #include <stdio.h>
@@ -118,20 +119,6 @@ static void deflate_fixed(buf *out, const uint8_t *data, size_t n)
     free(prev);
 }
 
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    static uint32_t table[256];
-    if (!table[1])
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-    crc = ~crc;
-    while (n--) crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
 static uint32_t adler32(const uint8_t *p, size_t n)
 {
     uint32_t a = 1, b = 0;
@@ -152,7 +139,7 @@ static void put_chunk(buf *b, const char *type, const uint8_t *data, size_t n)
     size_t start = b->len;
     for (int i = 0; i < 4; i++) put_byte(b, (uint8_t)type[i]);
     for (size_t i = 0; i < n; i++) put_byte(b, data[i]);
-    put_be32(b, crc32_update(0, b->p + start, b->len - start));
+    put_be32(b, mc_crc32(0, b->p + start, b->len - start));
 }
 
 /* Each row gets the filter (none, sub or up) whose output has the smallest sum of magnitudes:
