@@ -58,8 +58,8 @@ static mc_tensor *loss_function(mc_tensor *recon_x, mc_tensor *x, mc_tensor *mu,
     return mc_add(bce, kld);
 }
 
-/* One pass over the images in the order idx gives, in batches; returns the summed loss per image.
- * With train set, each batch also takes an Adam step. */
+/* One pass over the images in the order idx gives, in batches; returns the mean loss per image. With
+ * train set, each batch also takes an Adam step. */
 static double run_epoch(vae *m, mc_params *ps, const mc_adam *adam, const mc_idx *images, const int *idx, int n,
                         int batch, int train, mc_rng *rng)
 {
@@ -68,9 +68,11 @@ static double run_epoch(vae *m, mc_params *ps, const mc_adam *adam, const mc_idx
     int prev = mc_set_grad_enabled(train);
     for (int start = 0; start < n; start += batch) {
         int B = n - start < batch ? n - start : batch;   /* the last batch may be short, as in DataLoader */
-        mc_tensor *x = mc_new(B, pixels);
-        for (int b = 0; b < B; b++)
-            for (int p = 0; p < pixels; p++) x->data[(size_t)b * pixels + p] = images->data[(size_t)idx[start + b] * pixels + p] / 255.0f;
+        mc_tensor *x = mc_new(B, pixels);                  /* (B,784) in [0, 1], as ToTensor() gives */
+        for (int b = 0; b < B; b++) {
+            const uint8_t *image = images->data + (size_t)idx[start + b] * pixels;
+            for (int p = 0; p < pixels; p++) x->data[(size_t)b * pixels + p] = image[p] / 255.0f;
+        }
         mc_tensor *mu, *logvar;
         encode(m, x, &mu, &logvar);
         mc_tensor *recon = decode(m, reparameterize(mu, logvar, rng));
