@@ -18,7 +18,7 @@
 
 typedef struct { mc_linear_layer fc1, fc21, fc22, fc3, fc4; } vae;
 
-static mc_tensor *linear(mc_linear_layer *l, mc_tensor *x) { return mc_linear_fwd(l, x); }
+static mc_tensor *linear(mc_linear_layer *l, mc_tensor *x) { return mc_linear(x, l); }
 
 static void vae_init(vae *m, mc_params *ps, int pixels, mc_rng *rng)
 {
@@ -38,10 +38,7 @@ static void encode(vae *m, mc_tensor *x, mc_tensor **mu, mc_tensor **logvar)
 
 static mc_tensor *reparameterize(mc_tensor *mu, mc_tensor *logvar, mc_rng *rng)
 {
-    mc_tensor *std = mc_exp(mc_scale(logvar, 0.5f));
-    mc_tensor *eps = mc_tensor_new(std->ndim, std->shape);
-    mc_rng_fill_normal(rng, eps->data, eps->size, 0, 1);
-    return mc_add(mu, mc_mul(eps, std));
+    return mc_reparameterize(mu, logvar, mc_randn(rng, mu->ndim, mu->shape));   /* mu + eps * exp(logvar / 2) */
 }
 
 static mc_tensor *decode(vae *m, mc_tensor *z)
@@ -54,7 +51,7 @@ static mc_tensor *decode(vae *m, mc_tensor *z)
 static mc_tensor *loss_function(mc_tensor *recon_x, mc_tensor *x, mc_tensor *mu, mc_tensor *logvar)
 {
     mc_tensor *bce = mc_sum(mc_binary_cross_entropy(recon_x, x));
-    mc_tensor *kld = mc_scale(kld_gaussian(mu, logvar), (float)mu->shape[0]);   /* the library's is a batch mean */
+    mc_tensor *kld = mc_scale(mc_kld_gaussian(mu, logvar), (float)mu->shape[0]);   /* the library's is a batch mean */
     return mc_add(bce, kld);
 }
 
@@ -122,11 +119,11 @@ static int whole_number(const char *flag, const char *s, int min, int *out)
     return 1;
 }
 
-/* Wall time, and the CPU time of the process (all threads): on a shared machine the second is the fairer. */
-static double seconds(clockid_t clock)
+/* The CPU time of the process (all threads): on a shared machine a fairer measure than the wall clock. */
+static double cpu_seconds(void)
 {
     struct timespec t;
-    clock_gettime(clock, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -181,15 +178,15 @@ int main(int argc, char **argv)
     mc_adam adam = mc_adam_default(1e-3f);
     int *order = mc_malloc((size_t)(ntrain > ntest ? ntrain : ntest) * sizeof *order);
     for (int epoch = 1; epoch <= epochs; epoch++) {
-        double t0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = mc_now_seconds(), c0 = cpu_seconds();
         for (int k = 0; k < ntrain; k++) order[k] = k;
         mc_rng_shuffle(&rng, order, ntrain);
         double train_loss = run_epoch(&model, &ps, &adam, &train, order, ntrain, batch, 1, &rng);
-        double t1 = seconds(CLOCK_MONOTONIC), c1 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+        double t1 = mc_now_seconds(), c1 = cpu_seconds();
         for (int k = 0; k < ntest; k++) order[k] = k;
         double test_loss = run_epoch(&model, &ps, &adam, &test, order, ntest, batch, 0, &rng);
         printf("====> Epoch: %d Average loss: %.4f  Test set loss: %.4f  (train %.2f s, cpu %.2f s; test %.2f s)\n",
-               epoch, train_loss, test_loss, t1 - t0, c1 - c0, seconds(CLOCK_MONOTONIC) - t1);
+               epoch, train_loss, test_loss, t1 - t0, c1 - c0, mc_now_seconds() - t1);
         fflush(stdout);
     }
     free(order);
