@@ -1,4 +1,4 @@
-/* Each op's forward, then its backward. mc_log(mc_sigmoid(x)) would do in the forward (with a clamp),
+/* Each op: its backward, then its forward. mc_log(mc_sigmoid(x)) would do in the forward (with a clamp),
  * but where sigmoid rounds to 0 or 1 the log's backward is 0 * inf = NaN; PyTorch's BCE avoids it with
  * a backward of its own, which this op copies so that losses and gradients match PyTorch's. */
 #include "autograd/ops_loss.h"
