@@ -113,7 +113,7 @@ FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_LIB_mesh := tensor/tensor.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
+FUZZ_LIB_mesh := tensor/tensor.c tensor/sys.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
 FUZZ_LIB_idx  := tensor/tensor.c datasets/gzip.c datasets/idx.c
 fuzz_lib = $(if $(FUZZ_LIB_$(1)),$(FUZZ_LIB_$(1)),$(FUZZ_LIB_mesh))
 
