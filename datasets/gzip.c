@@ -98,13 +98,13 @@ static int decode(inflater *s, const huffman *h)
     return -1;
 }
 
-static const uint16_t len_base[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59,
-                                      67, 83, 99, 115, 131, 163, 195, 227, 258};
-static const uint8_t len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const uint16_t dist_base[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
-                                       1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10,
-                                       11, 11, 12, 12, 13, 13};
+const uint16_t mc_deflate_len_base[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59,
+                                         67, 83, 99, 115, 131, 163, 195, 227, 258};
+const uint8_t mc_deflate_len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+const uint16_t mc_deflate_dist_base[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
+                                           1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+const uint8_t mc_deflate_dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10,
+                                           11, 11, 12, 12, 13, 13};
 
 /* Literals and (length, distance) back-references up to the end-of-block symbol. */
 static void codes(inflater *s, const huffman *lit, const huffman *dist)
@@ -120,11 +120,11 @@ static void codes(inflater *s, const huffman *lit, const huffman *dist)
         if (sym == 256) return;
         sym -= 257;
         if (sym >= 29) { fail(s, "an invalid length code"); return; }
-        size_t len = len_base[sym] + get_bits(s, len_extra[sym]);
+        size_t len = mc_deflate_len_base[sym] + get_bits(s, mc_deflate_len_extra[sym]);
         int d = decode(s, dist);
         if (d < 0) return;
         if (d >= 30) { fail(s, "an invalid distance code"); return; }
-        size_t back = dist_base[d] + get_bits(s, dist_extra[d]);
+        size_t back = mc_deflate_dist_base[d] + get_bits(s, mc_deflate_dist_extra[d]);
         if (s->fail) return;
         if (back > s->out_len) { fail(s, "a back-reference before the start of the data"); return; }
         if (!room(s, len)) return;

@@ -8,6 +8,11 @@
 /* CRC-32 as gzip and PNG use it: crc = mc_crc32(0, p, n), or continue one with the previous value. */
 uint32_t mc_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
+/* RFC 1951's length and distance codes: base values and extra bits (length codes 257-285, distance
+ * codes 0-29), for this inflate and the deflate of pictures/png.c. */
+extern const uint16_t mc_deflate_len_base[29], mc_deflate_dist_base[30];
+extern const uint8_t  mc_deflate_len_extra[29], mc_deflate_dist_extra[30];
+
 /* Does buf start like a gzip stream (1f 8b)? */
 int mc_is_gzip(const uint8_t *buf, size_t len);
 

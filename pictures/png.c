@@ -52,23 +52,15 @@ static void put_symbol(buf *b, int sym)
     else put_code(b, 0xc0 + sym - 280, 8);
 }
 
-static const uint16_t len_base[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59,
-                                      67, 83, 99, 115, 131, 163, 195, 227, 258};
-static const uint8_t len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const uint16_t dist_base[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
-                                       1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10,
-                                       11, 11, 12, 12, 13, 13};
-
 static void put_match(buf *b, int len, int dist)
 {
     int i = 28, j = 29;
-    while (len_base[i] > len) i--;
-    while (dist_base[j] > dist) j--;
+    while (mc_deflate_len_base[i] > len) i--;
+    while (mc_deflate_dist_base[j] > dist) j--;
     put_symbol(b, 257 + i);
-    put_bits(b, (uint32_t)(len - len_base[i]), len_extra[i]);
+    put_bits(b, (uint32_t)(len - mc_deflate_len_base[i]), mc_deflate_len_extra[i]);
     put_code(b, (uint32_t)j, 5);
-    put_bits(b, (uint32_t)(dist - dist_base[j]), dist_extra[j]);
+    put_bits(b, (uint32_t)(dist - mc_deflate_dist_base[j]), mc_deflate_dist_extra[j]);
 }
 
 /* One fixed-Huffman block; greedy LZ77 over a 32 KiB window with hash chains of three-byte prefixes.
