@@ -18,8 +18,6 @@
 
 typedef struct { mc_linear_layer fc1, fc21, fc22, fc3, fc4; } vae;
 
-static mc_tensor *linear(mc_linear_layer *l, mc_tensor *x) { return mc_linear(x, l); }
-
 static void vae_init(vae *m, mc_params *ps, int pixels, mc_rng *rng)
 {
     mc_linear_init(&m->fc1, ps, "fc1", pixels, HIDDEN, 1, rng);
@@ -31,9 +29,9 @@ static void vae_init(vae *m, mc_params *ps, int pixels, mc_rng *rng)
 
 static void encode(vae *m, mc_tensor *x, mc_tensor **mu, mc_tensor **logvar)
 {
-    mc_tensor *h1 = mc_relu(linear(&m->fc1, x));     /* (B,400) */
-    *mu = linear(&m->fc21, h1);                      /* (B,20) */
-    *logvar = linear(&m->fc22, h1);
+    mc_tensor *h1 = mc_relu(mc_linear(x, &m->fc1));     /* (B,400) */
+    *mu = mc_linear(h1, &m->fc21);                      /* (B,20) */
+    *logvar = mc_linear(h1, &m->fc22);
 }
 
 static mc_tensor *reparameterize(mc_tensor *mu, mc_tensor *logvar, mc_rng *rng)
@@ -43,8 +41,8 @@ static mc_tensor *reparameterize(mc_tensor *mu, mc_tensor *logvar, mc_rng *rng)
 
 static mc_tensor *decode(vae *m, mc_tensor *z)
 {
-    mc_tensor *h3 = mc_relu(linear(&m->fc3, z));     /* (B,400) */
-    return mc_sigmoid(linear(&m->fc4, h3));          /* (B,784) */
+    mc_tensor *h3 = mc_relu(mc_linear(z, &m->fc3));     /* (B,400) */
+    return mc_sigmoid(mc_linear(h3, &m->fc4));          /* (B,784) */
 }
 
 /* Reconstruction + KL divergence, both summed over the batch, as the PyTorch example has it. */
