@@ -43,7 +43,9 @@ void    mc_adam_step(const mc_adam *opt, mc_params *ps);
 /* zero_grad + mc_backward(loss) + mc_adam_step in one pass, with the same result bit for bit: each
  * parameter is updated the moment its gradient is complete, in a buffer of the step arena that the next
  * gradient reuses, so the step never holds all the gradients at once (a third less memory for AtlasNet).
- * The parameters' own gradient buffers are left untouched. */
+ * The parameters' own gradient buffers are left untouched. With a dist on the context (autograd.h), the
+ * gradients are first summed over the ranks, in buckets started during the backward, then every rank
+ * makes the same update: each rank's loss must be its share of the whole batch's (it sums to it). */
 void    mc_adam_backward(const mc_adam *opt, mc_params *ps, mc_tensor *loss);
 void    mc_sgd_step(const mc_sgd *opt, mc_params *ps);
 /* Step schedule: base * gamma^(number of milestones <= epoch), as torch's MultiStepLR. */
