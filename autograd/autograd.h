@@ -104,6 +104,7 @@ typedef struct mc_dist {
     void (*sum)(double *x, int n, void *user);            /* x summed over the ranks, in place, when it returns */
     void (*sum_start)(float *x, int64_t n, void *user);   /* starts summing x in place; x is not read or written ... */
     void (*sum_wait)(void *user);                         /* ... until this returns: every started sum is then done */
+    void (*broadcast)(float *x, int64_t n, void *user);   /* rank 0's x copied into every rank's x */
     void *user;
 } mc_dist;
 /* Copies *dist into ctx; NULL (the default): one process. */

@@ -57,6 +57,26 @@ void mc_params_zero_grad(mc_params *ps)
         if (ps->items[k]->t.grad) memset(ps->items[k]->t.grad, 0, (size_t)ps->items[k]->t.size * sizeof(float));
 }
 
+void mc_params_broadcast(mc_params *ps)
+{
+    const mc_dist *d = mc_dist_current();
+    if (!d) return;
+    double *steps = mc_calloc((size_t)ps->n + 1, sizeof *steps);
+    for (int k = 0; k < ps->n; k++)      /* who has moments, and the step counts: rank 0's (the others add 0) */
+        if (d->rank == 0) steps[k] = ps->items[k]->m ? (double)ps->items[k]->step + 1 : 0;
+    mc_dist_sum(steps, ps->n);
+    for (int k = 0; k < ps->n; k++) {
+        mc_param *p = ps->items[k];
+        d->broadcast(p->t.data, p->t.size, d->user);
+        if (steps[k] == 0) { free(p->m); free(p->v); p->m = p->v = NULL; p->step = 0; continue; }
+        if (!p->m) { p->m = mc_calloc((size_t)p->t.size, sizeof(float)); p->v = mc_calloc((size_t)p->t.size, sizeof(float)); }
+        d->broadcast(p->m, p->t.size, d->user);
+        d->broadcast(p->v, p->t.size, d->user);
+        p->step = (int64_t)steps[k] - 1;
+    }
+    free(steps);
+}
+
 int mc_params_freeze(mc_params *ps, const char *prefix, int frozen)
 {
     int count = 0;

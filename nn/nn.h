@@ -24,6 +24,9 @@ mc_param  *mc_param_find(const mc_params *ps, const char *name);
 void       mc_params_free(mc_params *ps);
 int64_t    mc_params_count(const mc_params *ps, int trainable_only);
 void       mc_params_zero_grad(mc_params *ps);
+/* Data parallel (a dist on the context): rank 0's parameters, buffers and optimizer state (moments and
+ * step counts) copied to every rank, so all start the same. Nothing for one process. */
+void       mc_params_broadcast(mc_params *ps);
 /* Freeze (or unfreeze) every parameter whose name starts with prefix, e.g. "encoder.". Returns how many. */
 int        mc_params_freeze(mc_params *ps, const char *prefix, int frozen);
 
