@@ -218,8 +218,11 @@ int cmd_train(int argc, char **argv)
         int64_t summed = 0;
         for (int k = 0; k < m.params.n; k++)
             if (m.params.items[k]->trainable && !m.params.items[k]->frozen) summed += m.params.items[k]->t.size;
-        printf("data parallel: %d ranks, %d or %d shapes each per step, %.2f MiB of gradients all-reduced per step\n",
-               dist->size, B / dist->size, (B + dist->size - 1) / dist->size, summed * 4.0 / 1048576);
+        char each[32];
+        if (B % dist->size) snprintf(each, sizeof each, "%d or %d", B / dist->size, B / dist->size + 1);
+        else snprintf(each, sizeof each, "%d", B / dist->size);
+        printf("data parallel: %d ranks, %s shapes each per step, %.2f MB of gradients all-reduced per step\n",
+               dist->size, each, summed * 4.0 / 1e6);
     }
 
     snprintf(path, sizeof path, "%s/log.csv", o.out);
