@@ -1,6 +1,6 @@
 #!/bin/sh
 # Data-parallel training over MPI (make MPI=1): 2 ranks x 1 thread against one process on the same global
-# batch, --resume with another number of ranks, a bad input, and a rank killed mid-run.
+# batch, --resume with another number of ranks, a bad input, a NaN, and a rank killed mid-run.
 #   sh tests/test_mpi.sh BUILD     (make test runs it; skipped when Open MPI is not installed)
 build=${1:-build}
 MAKE=${MAKE:-make}
@@ -59,6 +59,12 @@ timeout 60 $mpirun -np 2 $mpibuild/mache train --data "$tmp/none" --preset tiny 
 rc=$?
 [ $rc != 0 ] && [ $rc != 124 ]; check $? "bad --data: exit $rc"
 grep -q "mache train: .*none" "$tmp/bad.log"; check $? "bad --data: the message: $(head -3 "$tmp/bad.log")"
+
+# A loss that overflows is seen by every rank and reported once, by rank 0.
+timeout 60 $mpirun -np 2 $mpibuild/mache train $args --epochs 2 --lr 1e4 --out "$tmp/nan" > "$tmp/nan.log" 2>&1
+rc=$?
+[ $rc != 0 ] && [ $rc != 124 ]; check $? "--lr 1e4: exit $rc"
+[ "$(grep -c 'the loss became' "$tmp/nan.log")" = 1 ]; check $? "--lr 1e4: one message: $(head -3 "$tmp/nan.log")"
 
 # Killing one rank mid-run ends the job within seconds, and the last checkpoint still loads.
 $mpirun -np 2 $mpibuild/mache train $args --epochs 1000000 --out "$tmp/kill" > "$tmp/kill.log" 2>&1 &

@@ -6,6 +6,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static struct { MPI_Request *req; int n, cap; } pending;    /* the gradient sums started and not waited for */
 
@@ -66,7 +67,13 @@ int mpi_start(int *argc, char ***argv)
 int mpi_end(int status)
 {
     if (status != 0) {
+        /* A failure all ranks see alike (a NaN loss) is reported by rank 0 alone: the others give it a
+         * moment to print before their abort would kill it. */
+        int rank;
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        fflush(stdout);
         fflush(stderr);
+        if (rank != 0) sleep(1);
         MPI_Abort(MPI_COMM_WORLD, status);
     }
     MPI_Finalize();
