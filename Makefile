@@ -2,6 +2,7 @@
 #   make            everything (OpenMP on where the compiler has it; OPENMP=0 turns it off)
 #   make test       the whole suite; last line "N passed, M failed"
 #   make test SANITIZE=1   the same suite with address and undefined-behaviour sanitizers
+#   make MPI=1      a `mache` that trains data-parallel under mpirun, in build/mpi (needs mpicc)
 #   make test-baseline     the same suite emulating a CPU without AVX (needs qemu-user)
 #   make demo | bench | install PREFIX=...
 
@@ -9,6 +10,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 OPENMP  ?= 1
 SANITIZE ?= 0
+MPI     ?= 0
 
 CFLAGS  ?= -O3 -g
 # What the code needs, kept apart from CFLAGS so `make CFLAGS=-O3` changes only the optimisation.
@@ -16,6 +18,15 @@ CFLAGS  ?= -O3 -g
 # cannot be vectorised (the results are the same: IEEE sqrt is exact in SIMD too).
 MACHE_CFLAGS := -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -I. -fno-math-errno
 LDLIBS  += -lm
+
+# MPI=1: the same build with mpicc, which adds MPI's headers and libraries, and examples/mache/mpi.c,
+# the one file that calls MPI; the library itself stays MPI-free.
+ifeq ($(MPI),1)
+  MPICC   ?= mpicc
+  override CC := $(MPICC)
+  MACHE_CFLAGS += -DMACHE_MPI
+  BUILD   ?= build/mpi
+endif
 
 ifeq ($(SANITIZE),1)
   BUILD   ?= build/sanitize
@@ -48,6 +59,9 @@ PIC_OBJ  := $(PIC_SRC:%.c=$(BUILD)/obj/%.o)
 PIC_LIB  := $(BUILD)/libmache_pictures.a
 
 CLI_SRC  := $(sort $(wildcard examples/mache/*.c))
+ifneq ($(MPI),1)
+  CLI_SRC := $(filter-out examples/mache/mpi.c,$(CLI_SRC))
+endif
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI      := $(BUILD)/mache
 
@@ -58,7 +72,10 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLES    := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/%)
 
-all: $(LIB) $(PIC_LIB) $(CLI) $(TESTS) $(EXAMPLES)
+# Programs the test scripts use: tests/ckpt_diff.c compares two checkpoints.
+TOOLS    := $(BUILD)/ckpt_diff
+
+all: $(LIB) $(PIC_LIB) $(CLI) $(TESTS) $(EXAMPLES) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,12 +93,15 @@ $(CLI): $(CLI_OBJ) $(PIC_LIB) $(LIB)
 $(BUILD)/test_%: $(BUILD)/obj/tests/test_%.o $(BUILD)/obj/tests/harness.o $(PIC_LIB) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(TOOLS): $(BUILD)/%: $(BUILD)/obj/tests/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(EXAMPLES): $(BUILD)/%: $(BUILD)/obj/examples/%.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The suite: every test program, and tests/test_*.sh (which run `make install` and the examples).
 TEST_SCRIPTS := $(sort $(wildcard tests/test_*.sh))
-test: $(TESTS) $(CLI) $(EXAMPLES)
+test: $(TESTS) $(CLI) $(EXAMPLES) $(TOOLS)
 	@MAKE="$(MAKE)" SANITIZE=$(SANITIZE) OPENMP=$(OPENMP) CC="$(CC)" sh tests/run.sh $(BUILD) $(TESTS) $(TEST_SCRIPTS)
 
 # The suite on an x86-64 without AVX (the portable GEMM and nearest-neighbour kernels, the baseline

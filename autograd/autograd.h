@@ -94,6 +94,26 @@ int  mc_training(void);
  * the op's name and shapes (slow: for debugging). Default: the environment's MACHE_CHECK_FINITE=1. */
 int  mc_set_check_finite(int on);
 
+/* ---- data parallelism (of the current context): hooks, so the library itself makes no MPI call ----
+ * With a dist set, this process is rank `rank` of `size` training one model on disjoint slices of each
+ * batch: BatchNorm sums its batch statistics over the ranks (so the ranks normalise with the statistics
+ * of the whole batch), mc_adam_backward sums the gradients, and models/train.c splits batches and
+ * evaluation. Every rank must run the same graph, so that the sums are called in the same order. */
+typedef struct mc_dist {
+    int   rank, size;
+    void (*sum)(double *x, int n, void *user);            /* x summed over the ranks, in place, when it returns */
+    void (*sum_start)(float *x, int64_t n, void *user);   /* starts summing x in place; x is not read or written ... */
+    void (*sum_wait)(void *user);                         /* ... until this returns: every started sum is then done */
+    void (*broadcast)(float *x, int64_t n, void *user);   /* rank 0's x copied into every rank's x */
+    void *user;
+} mc_dist;
+/* Copies *dist into ctx; NULL (the default): one process. */
+void mc_ctx_set_dist(mc_ctx *ctx, const mc_dist *dist);
+/* The current context's dist, or NULL for one process (or a dist of size 1). */
+const mc_dist *mc_dist_current(void);
+/* x summed over the ranks in place (nothing for one process). */
+void mc_dist_sum(double *x, int n);
+
 /* Shape checks that stop with the op's name and both shapes. */
 void mc_check_shape(const char *op, const mc_tensor *a, const mc_tensor *b, int ok, const char *what);
 

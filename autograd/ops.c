@@ -541,7 +541,7 @@ mc_tensor *mc_linear(mc_tensor *x, const mc_linear_layer *l)
  * Batch normalisation, channels last: statistics per column over all rows. The forward keeps only the
  * per-channel mean and 1/std; the backward recomputes x_hat, so no extra (rows, C) buffer is held.
  */
-typedef struct { float *mean, *invstd; int training; } bn_saved;
+typedef struct { float *mean, *invstd; double rows; int training; } bn_saved;   /* rows: of the whole batch */
 
 /* The per-row kernels of the normalisation passes: most of a step's work outside the matrix multiplies,
  * so each is built for every vector width (MC_CLONES). x_hat = (z - mean) / std, recomputed from z. */
@@ -635,10 +635,12 @@ static void column_sums(float *x, const float *bias, int64_t per_bias, const flo
 
 /* The mean and 1/std that normalise each column: the batch's (biased variance), updating the running
  * statistics with momentum and the unbiased variance, as torch.nn.BatchNorm1d; or, in eval mode, the
- * running ones. */
-static void batch_statistics(float *x, const float *bias, int64_t per_bias, int64_t rows, int C, int training,
-                             float momentum, float eps, mc_tensor *running_mean, mc_tensor *running_var,
-                             float *mean_out, float *invstd_out)
+ * running ones. With the batch split over ranks (mc_dist), the column sums and the row count are summed
+ * over the ranks first, so every rank normalises with the whole batch's statistics. Returns the rows
+ * the statistics are over. */
+static double batch_statistics(const char *op, float *x, const float *bias, int64_t per_bias, int64_t rows, int C,
+                               int training, float momentum, float eps, mc_tensor *running_mean, mc_tensor *running_var,
+                               float *mean_out, float *invstd_out)
 {
     if (!training) {
         if (bias)
@@ -649,17 +651,41 @@ static void batch_statistics(float *x, const float *bias, int64_t per_bias, int6
             mean_out[c] = running_mean->data[c];
             invstd_out[c] = 1.0f / sqrtf(running_var->data[c] + eps);
         }
-        return;
+        return (double)rows;
     }
-    double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
+    double *s1 = mc_arena_alloc((2 * (size_t)C + 1) * sizeof(double)), *s2 = s1 + C;   /* then the row count */
     column_sums(x, bias, per_bias, NULL, NULL, NULL, NULL, rows, C, s1, s2);
+    s1[2 * C] = (double)rows;
+    mc_dist_sum(s1, 2 * C + 1);
+    double n = s1[2 * C];
+    if (n < 2) mc_fatal("%s: training needs more than one value per channel, got %.0f rows of %d channels", op, n, C);
     for (int c = 0; c < C; c++) {
-        double mean = s1[c] / rows, var = s2[c] / rows - mean * mean;
+        double mean = s1[c] / n, var = s2[c] / n - mean * mean;
         if (var < 0) var = 0;
         mean_out[c] = (float)mean;
         invstd_out[c] = (float)(1.0 / sqrt(var + eps));
         running_mean->data[c] = (1 - momentum) * running_mean->data[c] + momentum * (float)mean;
-        running_var->data[c] = (1 - momentum) * running_var->data[c] + momentum * (float)(var * rows / (rows - 1));
+        running_var->data[c] = (1 - momentum) * running_var->data[c] + momentum * (float)(var * n / (n - 1));
+    }
+    return n;
+}
+
+/* The means over the whole batch of the backward's column sums s1 = sum g and s2 = sum g x_hat, into m1
+ * and m2 (eval mode: 0, the statistics are constants). With the batch split over ranks they are summed
+ * over the ranks first; gamma's and beta's gradients take the rank's own sums, since the ranks'
+ * gradients are summed later with all the others. */
+static void grad_means(const double *s1, const double *s2, int C, double rows, int training, float *m1, float *m2)
+{
+    if (training && mc_dist_current()) {
+        double *s = mc_arena_alloc(2 * (size_t)C * sizeof(double));
+        memcpy(s, s1, (size_t)C * sizeof(double));
+        memcpy(s + C, s2, (size_t)C * sizeof(double));
+        mc_dist_sum(s, 2 * C);
+        s1 = s; s2 = s + C;
+    }
+    for (int c = 0; c < C; c++) {
+        m1[c] = training ? (float)(s1[c] / rows) : 0;
+        m2[c] = training ? (float)(s2[c] / rows) : 0;
     }
 }
 
@@ -667,7 +693,7 @@ static void batchnorm_backward(mc_node *n)
 {
     mc_tensor *x = n->in[0], *gamma = n->in[1], *beta = n->in[2];
     bn_saved *sv = n->saved;
-    int C = mc_cols(x), training = sv->training;
+    int C = mc_cols(x);
     int64_t rows = mc_rows(x);
     float *g = n->out->grad;
     double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
@@ -677,11 +703,8 @@ static void batchnorm_backward(mc_node *n)
     if (!needs_grad(x)) return;
     float *gx = mc_grad(x), *a = mc_arena_alloc((size_t)C * sizeof(float)), *m_g = mc_arena_alloc((size_t)C * sizeof(float)),
           *m_gx = mc_arena_alloc((size_t)C * sizeof(float));
-    for (int c = 0; c < C; c++) {
-        a[c] = gamma->data[c] * sv->invstd[c];
-        m_g[c] = training ? (float)(sum_g[c] / rows) : 0;    /* eval: the statistics are constants */
-        m_gx[c] = training ? (float)(sum_gx[c] / rows) : 0;
-    }
+    for (int c = 0; c < C; c++) a[c] = gamma->data[c] * sv->invstd[c];
+    grad_means(sum_g, sum_gx, C, sv->rows, sv->training, m_g, m_gx);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
         row_dz(gx + r * C, g + r * C, x->data + r * C, sv->mean, sv->invstd, a, m_g, m_gx, C, 1);
@@ -695,12 +718,12 @@ mc_tensor *mc_batchnorm(mc_tensor *x, const mc_batchnorm_layer *bn)
     int64_t rows = mc_rows(x);
     mc_check_shape("batchnorm", x, gamma, gamma->size == C && beta->size == C && running_mean->size == C &&
                    running_var->size == C, "channels (last axis) do not match the layer");
-    if (training && rows < 2) mc_fatal("batchnorm: training needs more than one value per channel, got input (1,%d)", C);
     bn_saved *sv = mc_arena_alloc(sizeof *sv);
     sv->training = training;
     sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
     sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
-    batch_statistics(x->data, NULL, 0, rows, C, training, bn->momentum, bn->eps, running_mean, running_var, sv->mean, sv->invstd);
+    sv->rows = batch_statistics("batchnorm", x->data, NULL, 0, rows, C, training, bn->momentum, bn->eps, running_mean,
+                                running_var, sv->mean, sv->invstd);
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
@@ -776,6 +799,37 @@ mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b)
 }
 
 /* ---------------------------------------------------------------------------------------------------
+ * The sum over ranks (mc_dist). If every rank's loss depends on y = sum_r x_r, the gradient of the
+ * ranks' total loss with respect to each x_r is the sum of the ranks' gradients of y: the adjoint of a
+ * sum over ranks is a sum over ranks.
+ */
+static void sum_over_ranks(float *x, int64_t n)
+{
+    double *v = mc_arena_alloc((size_t)n * sizeof *v);
+    for (int64_t k = 0; k < n; k++) v[k] = x[k];
+    mc_dist_sum(v, (int)n);
+    for (int64_t k = 0; k < n; k++) x[k] = (float)v[k];
+}
+
+static void sum_ranks_backward(mc_node *n)
+{
+    mc_tensor *x = n->in[0];
+    int64_t size = x->size;
+    float *g = mc_arena_alloc((size_t)size * sizeof(float)), *gx = mc_grad(x);
+    memcpy(g, n->out->grad, (size_t)size * sizeof(float));
+    sum_over_ranks(g, size);
+    for (int64_t k = 0; k < size; k++) gx[k] += g[k];
+}
+
+mc_tensor *mc_sum_ranks(mc_tensor *x)
+{
+    mc_tensor *out = mc_tensor_from(x->ndim, x->shape, x->data);
+    sum_over_ranks(out->data, out->size);
+    mc_record("sum_ranks", out, &x, 1, sum_ranks_backward);
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------
  * Random constants.
  */
 mc_tensor *mc_randn(mc_rng *rng, int ndim, const int *shape)
@@ -803,6 +857,7 @@ mc_tensor *mc_rand(mc_rng *rng, int ndim, const int *shape)
 typedef struct {
     mc_tensor *z;           /* (R,C) pre-normalisation; linear_bn_max turns it into dz in place */
     float *mean, *invstd;
+    double rows;            /* the rows of the whole batch (over all ranks) */
     int   *argmax;          /* linear_bn_max: the row of each (shape, channel) maximum */
     int relu, training, shapes, ld;
 } fused_saved;
@@ -821,7 +876,6 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, const mc_linear_
     if (s) mc_check_shape(op, x, s, s->ndim == 2 && x->ndim == 3 && x->shape[0] == S, "per-shape input must be (B,L) for input (B,N,in)");
     mc_check_shape(op, gamma, w, gamma->size == C && beta->size == C && rm->size == C && rv->size == C,
                    "batchnorm channels do not match the layer's outputs");
-    if (training && R < 2) mc_fatal("%s: training needs more than one row per channel", op);
     fused_saved *sv = mc_arena_alloc(sizeof *sv);
     *sv = (fused_saved){.relu = relu, .training = training, .shapes = S, .ld = ld};
     sv->z = mc_tensor_new(2, (int[]){(int)R, C});
@@ -832,14 +886,15 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, const mc_linear_
         for (int c = 0; c < C; c++) shape_bias[(int64_t)k * C + c] = b ? b->data[c] : 0;
     if (s) mc_gemm(0, 1, S, C, L, 1, s->data, L, w->data + in, ld, 1, shape_bias, C);
     mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 0, z, C);
-    batch_statistics(z, shape_bias, R / S, R, C, training, bn->momentum, bn->eps, rm, rv, sv->mean, sv->invstd);   /* adds it */
+    sv->rows = batch_statistics(op, z, shape_bias, R / S, R, C, training, bn->momentum, bn->eps, rm, rv, sv->mean,
+                                sv->invstd);   /* adds the bias */
     return sv;
 }
 
 /* The batchnorm half of the backward: gamma and beta get their gradients from the column sums
  * s1 = sum g' and s2 = sum g' x_hat; returns a = gamma/std and the means m1, m2 the z gradient needs:
  * dz = a (g' - m1 - x_hat m2). */
-static void fused_bn_grads(mc_node *n, const fused_saved *sv, int64_t R, const double *s1, const double *s2,
+static void fused_bn_grads(mc_node *n, const fused_saved *sv, const double *s1, const double *s2,
                            float **a_out, float **m1_out, float **m2_out)
 {
     mc_tensor *gamma = n->in[4], *beta = n->in[5];
@@ -850,9 +905,8 @@ static void fused_bn_grads(mc_node *n, const fused_saved *sv, int64_t R, const d
         if (needs_grad(gamma)) mc_grad(gamma)[c] += (float)s2[c];
         if (needs_grad(beta)) mc_grad(beta)[c] += (float)s1[c];
         a[c] = gamma->data[c] * sv->invstd[c];
-        m1[c] = sv->training ? (float)(s1[c] / R) : 0;     /* eval: the statistics are constants */
-        m2[c] = sv->training ? (float)(s2[c] / R) : 0;
     }
+    grad_means(s1, s2, C, sv->rows, sv->training, m1, m2);
     *a_out = a; *m1_out = m1; *m2_out = m2;
 }
 
@@ -887,7 +941,7 @@ static void linear_bn_backward(mc_node *n)
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
     column_sums(g, NULL, 0, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
     float *a, *m1, *m2;
-    fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
+    fused_bn_grads(n, sv, s1, s2, &a, &m1, &m2);
     #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < R; r++) row_dz(g + r * C, g + r * C, z + r * C, sv->mean, sv->invstd, a, m1, m2, C, 0);
     fused_linear_grads(n, sv, g);
@@ -931,7 +985,7 @@ static void linear_bn_max_backward(mc_node *n)
             s2[c] += (double)gp * (z[r * C + c] - sv->mean[c]) * sv->invstd[c];
         }
     float *a, *m1, *m2;
-    fused_bn_grads(n, sv, R, s1, s2, &a, &m1, &m2);
+    fused_bn_grads(n, sv, s1, s2, &a, &m1, &m2);
     /* dz overwrites z: each element is read, then written */
     #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < R; r++) {

@@ -67,6 +67,10 @@ mc_tensor *mc_linear_bn_max(mc_tensor *x, const mc_linear_layer *l, const mc_bat
  * nearest-neighbour distance, both directions, summed, mean over the batch. A scalar. */
 mc_tensor *mc_chamfer(mc_tensor *a, mc_tensor *b);
 
+/* x summed over the ranks of the context's mc_dist (x's value for one process): every rank gets the sum.
+ * Its backward sums the gradients over the ranks too, so it must run on every rank. */
+mc_tensor *mc_sum_ranks(mc_tensor *x);
+
 /* Constant random tensors drawn from rng. */
 mc_tensor *mc_randn(mc_rng *rng, int ndim, const int *shape);     /* N(0, 1) */
 mc_tensor *mc_rand(mc_rng *rng, int ndim, const int *shape);      /* U[0, 1) */

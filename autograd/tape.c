@@ -20,6 +20,7 @@ struct mc_ctx {
      * free list and the next gradient of the same size takes it: a backward through K identical patch
      * decoders holds one patch's gradients at a time, not K. */
     struct { float **bufs; size_t *bytes; int n, cap; } spare;
+    mc_dist  dist;                                   /* size 0 or 1: one process */
     int      grad_enabled, training, check_finite;   /* check_finite -1: not read from the environment yet */
     unsigned step;                                   /* steps ended: marks of an earlier step are stale */
 };
@@ -199,6 +200,17 @@ int mc_grad_enabled(void) { return ctx()->grad_enabled; }
 int mc_set_training(int training) { mc_ctx *c = ctx(); int prev = c->training; c->training = !!training; return prev; }
 int mc_training(void) { return ctx()->training; }
 int mc_set_check_finite(int on) { mc_ctx *c = ctx(); int prev = c->check_finite; c->check_finite = !!on; return prev; }
+
+/* ---- data parallelism ---- */
+void mc_ctx_set_dist(mc_ctx *c, const mc_dist *dist) { c->dist = dist ? *dist : (mc_dist){0}; }
+
+const mc_dist *mc_dist_current(void) { mc_ctx *c = ctx(); return c->dist.size > 1 ? &c->dist : NULL; }
+
+void mc_dist_sum(double *x, int n)
+{
+    const mc_dist *d = mc_dist_current();
+    if (d) d->sum(x, n, d->user);
+}
 
 /* ---- finite checks ---- */
 static int64_t first_non_finite(const float *x, int64_t n)

@@ -53,6 +53,11 @@ void       atlas_random_templates(const atlasnet *m, mc_rng *rng, int B, int n, 
 typedef struct atlas_loss_opts {
     float kl_weight;        /* the weight on the KL term (after warm-up) */
     float free_bits;        /* nats per latent dimension the KL is not pushed below (0: off) */
+    /* Data parallel (total > 0): the points are shapes first.. of a batch of `total` split over the ranks
+     * of the context's mc_dist. The noise is drawn for the whole batch and this slice taken, and the losses
+     * are this slice's share of the whole batch's means: summed over the ranks they are the one-process
+     * losses, and so are the gradients. total 0: the points are the whole batch. */
+    int   first, total;
 } atlas_loss_opts;
 
 typedef struct atlas_losses {

@@ -42,6 +42,14 @@ int atlas_train_epoch(atlasnet *m, mc_adam *adam, const mc_dataset *train, const
 {
     const atlas_config *c = &m->cfg;
     int B = o->batch < train->nshapes ? o->batch : train->nshapes, steps = train->nshapes / B;
+    /* Data parallel: this rank's slice of every batch, shapes first.. first+mine-1. */
+    const mc_dist *dist = mc_dist_current();
+    int rank = dist ? dist->rank : 0, ranks = dist ? dist->size : 1;
+    int first = (int)((int64_t)B * rank / ranks), mine = (int)((int64_t)B * (rank + 1) / ranks) - first;
+    if (B < ranks) {
+        mc_set_err(err, "a batch of %d shapes cannot be split over %d ranks (give --batch %d or more)", B, ranks, ranks);
+        return 1;
+    }
     /* Two generators: one for the model's noise (templates, the VAE's eps), one for the data (order,
      * points), both from (seed, epoch). */
     mc_rng noise_rng, data_rng;
@@ -58,21 +66,23 @@ int atlas_train_epoch(atlasnet *m, mc_adam *adam, const mc_dataset *train, const
     mc_mark mark = mc_step_mark();
     for (int s = 0; s < steps; s++) {
         st->kl_weight = atlas_kl_weight_at(o, epoch, s, steps);
+        /* every rank draws the whole batch, as one process does, and takes its slice */
         mc_dataset_batch(train, order + (int64_t)s * B, B, c->points, &data_rng, batch);
-        mc_tensor *points = mc_tensor_from(3, (int[]){B, c->points, 3}, batch);
-        atlas_loss_opts lo = {st->kl_weight, o->free_bits};
+        mc_tensor *points = mc_tensor_from(3, (int[]){mine, c->points, 3}, batch + (int64_t)first * c->points * 3);
+        atlas_loss_opts lo = {st->kl_weight, o->free_bits, first, ranks > 1 ? B : 0};
         atlas_losses l = atlas_forward(m, points, &lo, &noise_rng);
-        float loss = l.total->data[0];
-        if (!isfinite(loss)) {
-            mc_set_err(err, "the loss became %s at epoch %d, step %d", isnan(loss) ? "NaN" : "infinite", epoch + 1, s + 1);
+        double loss[3] = {l.total->data[0], l.chamfer->data[0], l.kld ? l.kld->data[0] : 0};
+        mc_dist_sum(loss, 3);              /* the ranks' shares: the whole batch's; all ranks see a NaN */
+        if (!isfinite(loss[0])) {
+            mc_set_err(err, "the loss became %s at epoch %d, step %d", isnan(loss[0]) ? "NaN" : "infinite", epoch + 1, s + 1);
             mc_step_rewind(mark);
             status = 1;
             break;
         }
         mc_adam_backward(adam, &m->params, l.total);   /* zero_grad + backward + Adam, one pass */
-        sum_loss += loss;
-        sum_cd += l.chamfer->data[0];
-        sum_kl += l.kld ? l.kld->data[0] : 0;
+        sum_loss += loss[0];
+        sum_cd += loss[1];
+        sum_kl += loss[2];
         mc_step_rewind(mark);
         st->steps = s + 1;
         st->shapes = (s + 1) * B;
@@ -141,17 +151,39 @@ float *atlas_dataset_clouds(const mc_dataset *ds, int n, uint64_t seed)
     return clouds;
 }
 
+/* Data parallel: rank r of N evaluates the batches r, r + N, ... of EVAL_BATCH shapes. */
+static int my_shape(int s)
+{
+    const mc_dist *d = mc_dist_current();
+    return !d || s / EVAL_BATCH % d->size == d->rank;
+}
+
 void atlas_reconstruction_scores(atlasnet *m, const float *mu, int n, const float *truth, int N, double *cd_x1e3, double *fscore)
 {
+    int L = m->cfg.latent;
     float *recon = mc_malloc((size_t)n * N * 3 * sizeof(float));
+    mc_tensor **skipped = mc_malloc((size_t)m->cfg.patches * sizeof *skipped);
     mc_rng rng;
     mc_rng_seed(&rng, ATLAS_SEED_EVAL_TEMPLATES);
-    atlas_decode_latents(m, mu, n, N, &rng, recon);
+    for (int first = 0; first < n; first += EVAL_BATCH) {
+        int B = n - first < EVAL_BATCH ? n - first : EVAL_BATCH;
+        if (my_shape(first)) {
+            atlas_decode_latents(m, mu + (int64_t)first * L, B, N, &rng, recon + (int64_t)first * N * 3);
+            continue;
+        }
+        /* another rank's batch: draw its template points all the same, so that every shape is decoded on
+         * the same points whatever the number of ranks */
+        mc_mark mark = mc_step_mark();
+        atlas_random_templates(m, &rng, B, N / m->cfg.patches, skipped);
+        mc_step_rewind(mark);
+    }
     for (int s = 0; s < n; s++) {
-        double f, d = 1e3 * mc_chamfer_pair(recon + (int64_t)s * N * 3, N, truth + (int64_t)s * N * 3, N, 1e-3, &f);
+        double f = 0, d = 0;
+        if (my_shape(s)) d = 1e3 * mc_chamfer_pair(recon + (int64_t)s * N * 3, N, truth + (int64_t)s * N * 3, N, 1e-3, &f);
         if (cd_x1e3) cd_x1e3[s] = d;
         if (fscore) fscore[s] = f;
     }
+    free(skipped);
     free(recon);
 }
 
@@ -161,24 +193,33 @@ void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, dou
     float *mu = mc_malloc((size_t)n * L * sizeof(float));
     float *logvar = m->cfg.vae ? mc_malloc((size_t)n * L * sizeof(float)) : NULL;
     double *cd = mc_malloc((size_t)n * sizeof *cd), *fs = mc_malloc((size_t)n * sizeof *fs);
-    atlas_encode_clouds(m, clouds, n, mu, logvar);
+    for (int first = 0; first < n; first += EVAL_BATCH)      /* in the batches the scores are split by */
+        if (my_shape(first))
+            atlas_encode_clouds(m, clouds + (int64_t)first * N * 3, n - first < EVAL_BATCH ? n - first : EVAL_BATCH,
+                                mu + (int64_t)first * L, logvar ? logvar + (int64_t)first * L : NULL);
     atlas_reconstruction_scores(m, mu, n, clouds, N, cd, fs);
-    *ev = (atlas_eval){0};
+    /* sums over this rank's shapes, then over the ranks: Chamfer, F-score, and per dimension the sums
+     * of mu, mu^2 and the KL */
+    double *sums = mc_calloc(2 + 3 * (size_t)L, sizeof *sums), *s1 = sums + 2, *s2 = s1 + L, *kl = s2 + L;
     for (int s = 0; s < n; s++) {
-        ev->chamfer_x1e3 += cd[s] / n;
-        ev->fscore += fs[s] / n;
+        if (!my_shape(s)) continue;
+        sums[0] += cd[s] / n;
+        sums[1] += fs[s] / n;
     }
-    for (int d = 0; d < L; d++) {
-        double s1 = 0, s2 = 0, kl = 0;
+    for (int d = 0; d < L; d++)
         for (int s = 0; s < n; s++) {
+            if (!my_shape(s)) continue;
             double v = mu[(int64_t)s * L + d];
-            s1 += v; s2 += v * v;
-            if (logvar) { double lv = logvar[(int64_t)s * L + d]; kl += -0.5 * (1 + lv - v * v - exp(lv)); }
+            s1[d] += v; s2[d] += v * v;
+            if (logvar) { double lv = logvar[(int64_t)s * L + d]; kl[d] += -0.5 * (1 + lv - v * v - exp(lv)); }
         }
-        double var = s2 / n - (s1 / n) * (s1 / n);
+    mc_dist_sum(sums, 2 + 3 * L);
+    *ev = (atlas_eval){.chamfer_x1e3 = sums[0], .fscore = sums[1]};
+    for (int d = 0; d < L; d++) {
+        double var = s2[d] / n - (s1[d] / n) * (s1[d] / n);
         ev->active += var > 0.01;
-        ev->kl_total += kl / n;
-        if (kl_dim) kl_dim[d] = kl / n;
+        ev->kl_total += kl[d] / n;
+        if (kl_dim) kl_dim[d] = kl[d] / n;
     }
-    free(mu); free(logvar); free(cd); free(fs);
+    free(sums); free(mu); free(logvar); free(cd); free(fs);
 }

@@ -65,7 +65,9 @@ typedef struct atlas_eval {
 } atlas_eval;
 
 /* Each shape's Chamfer x1e3 and F-score (either output may be NULL): its latent mu (n x latent) decoded
- * at N points on template points seeded ATLAS_SEED_EVAL_TEMPLATES, against truth (n x N points). */
+ * at N points on template points seeded ATLAS_SEED_EVAL_TEMPLATES, against truth (n x N points). With a
+ * dist on the context, rank r of N scores only the shapes of the batches r, r + N, ... of 32 (the others
+ * get 0), and atlas_evaluate sums the ranks' scores. */
 void atlas_reconstruction_scores(atlasnet *m, const float *mu, int n, const float *truth, int N, double *cd_x1e3, double *fscore);
 
 /* Reconstruction metrics of n clouds (cfg.points points each; typically the test split sampled with

@@ -57,6 +57,26 @@ void mc_params_zero_grad(mc_params *ps)
         if (ps->items[k]->t.grad) memset(ps->items[k]->t.grad, 0, (size_t)ps->items[k]->t.size * sizeof(float));
 }
 
+void mc_params_broadcast(mc_params *ps)
+{
+    const mc_dist *d = mc_dist_current();
+    if (!d) return;
+    double *steps = mc_calloc((size_t)ps->n + 1, sizeof *steps);
+    for (int k = 0; k < ps->n; k++)      /* who has moments, and the step counts: rank 0's (the others add 0) */
+        if (d->rank == 0) steps[k] = ps->items[k]->m ? (double)ps->items[k]->step + 1 : 0;
+    mc_dist_sum(steps, ps->n);
+    for (int k = 0; k < ps->n; k++) {
+        mc_param *p = ps->items[k];
+        d->broadcast(p->t.data, p->t.size, d->user);
+        if (steps[k] == 0) { free(p->m); free(p->v); p->m = p->v = NULL; p->step = 0; continue; }
+        if (!p->m) { p->m = mc_calloc((size_t)p->t.size, sizeof(float)); p->v = mc_calloc((size_t)p->t.size, sizeof(float)); }
+        d->broadcast(p->m, p->t.size, d->user);
+        d->broadcast(p->v, p->t.size, d->user);
+        p->step = (int64_t)steps[k] - 1;
+    }
+    free(steps);
+}
+
 int mc_params_freeze(mc_params *ps, const char *prefix, int frozen)
 {
     int count = 0;
@@ -163,8 +183,96 @@ static void adam_ready(mc_tensor *leaf, void *ctx)
     }
 }
 
+/* Data parallel: the gradients are summed over the ranks before any update. They are packed into one
+ * flat buffer in the order they come ready (about reverse creation order), cut into buckets, and each
+ * bucket's sum is started the moment its last gradient is complete, so it travels while the backward
+ * computes the rest (llm.c and PyTorch's DDP do the same). Every rank runs the same graph, so buckets
+ * complete, and their sums start, in the same order everywhere. */
+enum { BUCKET_FLOATS = 1 << 20 };       /* 4 MiB: big enough to use the network well, small enough to overlap */
+
+typedef struct sync_pass {
+    mc_params *ps;
+    const mc_dist *dist;
+    float *flat;            /* every trainable gradient, at offset[k] */
+    int64_t *offset;        /* per parameter; -1 for one that is not updated */
+    int *bucket;            /* per parameter: its bucket */
+    int *left;              /* per bucket: gradients not yet packed */
+    int64_t *start, *end;   /* per bucket: its range of flat */
+    int nbuckets, started, cursor;
+    unsigned char *packed;  /* per parameter */
+} sync_pass;
+
+/* Starts the sums of the complete buckets, in bucket order. */
+static void start_buckets(sync_pass *s, int all)
+{
+    while (s->started < s->nbuckets && (all || s->left[s->started] == 0)) {
+        int b = s->started++;
+        s->dist->sum_start(s->flat + s->start[b], s->end[b] - s->start[b], s->dist->user);
+    }
+}
+
+static void sync_ready(mc_tensor *leaf, void *ctx)
+{
+    sync_pass *s = ctx;
+    int n = s->ps->n;
+    for (int step = 0; step < n; step++) {
+        int k = ((s->cursor - step) % n + n) % n;
+        if (&s->ps->items[k]->t != leaf) continue;
+        s->cursor = k;
+        if (s->offset[k] < 0) return;
+        memcpy(s->flat + s->offset[k], leaf->grad, (size_t)leaf->size * sizeof(float));
+        mc_grad_release(leaf);
+        s->packed[k] = 1;
+        s->left[s->bucket[k]]--;
+        start_buckets(s, 0);
+        return;
+    }
+}
+
+static void adam_backward_sync(const mc_adam *opt, mc_params *ps, mc_tensor *loss, const mc_dist *dist)
+{
+    int n = ps->n;
+    sync_pass s = {.ps = ps, .dist = dist, .cursor = n - 1};
+    s.offset = mc_arena_alloc((size_t)n * sizeof *s.offset);
+    s.bucket = mc_arena_alloc((size_t)n * sizeof *s.bucket);
+    s.packed = mc_arena_zalloc((size_t)n);
+    s.left = mc_arena_zalloc((size_t)n * sizeof *s.left);
+    s.start = mc_arena_alloc((size_t)n * sizeof *s.start);
+    s.end = mc_arena_alloc((size_t)n * sizeof *s.end);
+    int64_t total = 0;
+    for (int k = n - 1; k >= 0; k--) {          /* reverse creation order: the order gradients come ready */
+        mc_param *p = ps->items[k];
+        s.offset[k] = -1;
+        if (!p->trainable || p->frozen) continue;
+        if (s.nbuckets == 0 || total - s.start[s.nbuckets - 1] >= BUCKET_FLOATS) {
+            s.start[s.nbuckets] = total;
+            s.nbuckets++;
+        }
+        s.offset[k] = total;
+        s.bucket[k] = s.nbuckets - 1;
+        s.left[s.nbuckets - 1]++;
+        total += p->t.size;
+        s.end[s.nbuckets - 1] = total;
+    }
+    s.flat = mc_arena_alloc((size_t)total * sizeof(float));
+    float **kept = mc_arena_alloc((size_t)n * sizeof *kept);
+    for (int k = 0; k < n; k++) { kept[k] = ps->items[k]->t.grad; ps->items[k]->t.grad = NULL; }
+    mc_backward_each(loss, sync_ready, &s);
+    for (int k = 0; k < n; k++)                 /* no gradient reached it: a zero one, as zero_grad + step */
+        if (s.offset[k] >= 0 && !s.packed[k])
+            memset(s.flat + s.offset[k], 0, (size_t)ps->items[k]->t.size * sizeof(float));
+    start_buckets(&s, 1);
+    dist->sum_wait(dist->user);
+    for (int k = 0; k < n; k++) {
+        if (s.offset[k] >= 0) adam_update(opt, ps->items[k], s.flat + s.offset[k]);
+        ps->items[k]->t.grad = kept[k];
+    }
+}
+
 void mc_adam_backward(const mc_adam *opt, mc_params *ps, mc_tensor *loss)
 {
+    const mc_dist *dist = mc_dist_current();
+    if (dist) { adam_backward_sync(opt, ps, loss, dist); return; }
     float **kept = mc_arena_alloc((size_t)ps->n * sizeof *kept);
     adam_pass a = {opt, ps, mc_arena_zalloc((size_t)ps->n), ps->n - 1};
     for (int k = 0; k < ps->n; k++) {           /* gradients come from the step arena, one at a time */

@@ -24,6 +24,9 @@ mc_param  *mc_param_find(const mc_params *ps, const char *name);
 void       mc_params_free(mc_params *ps);
 int64_t    mc_params_count(const mc_params *ps, int trainable_only);
 void       mc_params_zero_grad(mc_params *ps);
+/* Data parallel (a dist on the context): rank 0's parameters, buffers and optimizer state (moments and
+ * step counts) copied to every rank, so all start the same. Nothing for one process. */
+void       mc_params_broadcast(mc_params *ps);
 /* Freeze (or unfreeze) every parameter whose name starts with prefix, e.g. "encoder.". Returns how many. */
 int        mc_params_freeze(mc_params *ps, const char *prefix, int frozen);
 
@@ -43,7 +46,9 @@ void    mc_adam_step(const mc_adam *opt, mc_params *ps);
 /* zero_grad + mc_backward(loss) + mc_adam_step in one pass, with the same result bit for bit: each
  * parameter is updated the moment its gradient is complete, in a buffer of the step arena that the next
  * gradient reuses, so the step never holds all the gradients at once (a third less memory for AtlasNet).
- * The parameters' own gradient buffers are left untouched. */
+ * The parameters' own gradient buffers are left untouched. With a dist on the context (autograd.h), the
+ * gradients are first summed over the ranks, in buckets started during the backward, then every rank
+ * makes the same update: each rank's loss must be its share of the whole batch's (it sums to it). */
 void    mc_adam_backward(const mc_adam *opt, mc_params *ps, mc_tensor *loss);
 void    mc_sgd_step(const mc_sgd *opt, mc_params *ps);
 /* Step schedule: base * gamma^(number of milestones <= epoch), as torch's MultiStepLR. */

@@ -40,7 +40,7 @@ static double loss_at(atlasnet *m, const float *points, int B, float kl_weight)
 {
     mc_rng_seed(&noise, 99);      /* the same templates and noise every call */
     mc_tensor *x = mc_tensor_from(3, (int[]){B, m->cfg.points, 3}, points);
-    atlas_loss_opts opts = {kl_weight, 0};
+    atlas_loss_opts opts = {.kl_weight = kl_weight};
     atlas_losses l = atlas_forward(m, x, &opts, &noise);
     return l.total->data[0];
 }
@@ -60,7 +60,7 @@ static void gradient_along_direction(const char *name, int vae, int sphere)
     mc_params_zero_grad(&m.params);
     mc_rng_seed(&noise, 99);
     mc_tensor *x = mc_tensor_from(3, (int[]){B, cfg.points, 3}, pts);
-    atlas_loss_opts opts = {0.5f, 0};
+    atlas_loss_opts opts = {.kl_weight = 0.5f};
     atlas_losses l = atlas_forward(&m, x, &opts, &noise);
     mc_backward(l.total);
     mc_step_end();
@@ -119,7 +119,7 @@ static void gradient_along_direction(const char *name, int vae, int sphere)
 static double train_steps_with(atlasnet *m, const float *pts, int count, int B, int steps, mc_adam *opt, float kl_weight, int fused)
 {
     double last = 0;
-    atlas_loss_opts lo = {kl_weight, 0};
+    atlas_loss_opts lo = {.kl_weight = kl_weight};
     mc_set_training(1);
     for (int s = 0; s < steps; s++) {
         int first = (s * B) % count;

@@ -81,20 +81,26 @@ int bench_train(int argc, char **argv)
     mc_rng rng;
     mc_rng_seed(&rng, 1);
     mc_adam adam = mc_adam_default(1e-3f);
-    atlas_loss_opts lo = {1, 0};
+    /* Under mpirun each rank takes its slice of the batch (models/train.c does the same) */
+    const mc_dist *dist = mc_dist_current();
+    int rank = dist ? dist->rank : 0, ranks = dist ? dist->size : 1;
+    int first = (int)((int64_t)batch * rank / ranks), mine = (int)((int64_t)batch * (rank + 1) / ranks) - first;
+    if (batch < ranks) { fprintf(stderr, "mache bench train: --batch must be at least the number of ranks (%d)\n", ranks); return 1; }
+    atlas_loss_opts lo = {.kl_weight = 1, .first = first, .total = ranks > 1 ? batch : 0};
     mc_set_training(1);
     for (int s = -1; s < steps; s++) {
         random_clouds(x, batch, c->points, &rng);
         double t0 = mc_now_seconds();
-        mc_tensor *points = mc_tensor_from(3, (int[]){batch, c->points, 3}, x);
+        mc_tensor *points = mc_tensor_from(3, (int[]){mine, c->points, 3}, x + (int64_t)first * c->points * 3);
         atlas_losses l = atlas_forward(&m, points, &lo, &rng);
         mc_adam_backward(&adam, &m.params, l.total);   /* zero_grad + backward + Adam, one pass */
         mc_step_end();
         if (s >= 0) ms[s] = 1e3 * (mc_now_seconds() - t0);
     }
     double med = mc_median(ms, steps);
-    printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, threads %d, gemm %s\n", preset, model,
-           (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, mc_num_threads(), mc_gemm_kernel_name());
+    printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, ranks %d, threads %d, gemm %s\n", preset,
+           model, (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, ranks, mc_num_threads(),
+           mc_gemm_kernel_name());
     double gflop = step_gflop(c, batch);
     printf("step median_ms=%.1f min_ms=%.1f max_ms=%.1f arena_mib=%.1f gflop_per_step=%.1f gflops=%.1f\n", med, ms[0], ms[steps - 1],
            mc_arena_capacity() / 1048576.0, gflop, gflop / (med / 1e3));

@@ -192,6 +192,11 @@ int cmd_train(int argc, char **argv)
         return 1;
     }
     const atlas_config *c = &m.cfg;
+    /* Data parallel (mpirun): every rank trains on its slice of each batch from rank 0's weights; rank 0
+     * alone writes the logs, the checkpoints and the progress. */
+    const mc_dist *dist = mc_dist_current();
+    int lead = !dist || dist->rank == 0;
+    mc_params_broadcast(&m.params);
     if (o.cache_points <= 0) o.cache_points = 8 * c->points;
 
     mc_dataset train, test;
@@ -209,13 +214,23 @@ int cmd_train(int argc, char **argv)
         printf("%s %s: %lld parameters, %d train / %d test shapes, %d points, %d patches, latent %d, batch %d\n",
                c->vae ? "VAE" : "AE", o.preset ? o.preset : "", (long long)mc_params_count(&m.params, 1),
                train.nshapes, test.nshapes, c->points, c->patches, c->latent, B);
+    if (!o.quiet && dist) {
+        int64_t summed = 0;
+        for (int k = 0; k < m.params.n; k++)
+            if (m.params.items[k]->trainable && !m.params.items[k]->frozen) summed += m.params.items[k]->t.size;
+        char each[32];
+        if (B % dist->size) snprintf(each, sizeof each, "%d or %d", B / dist->size, B / dist->size + 1);
+        else snprintf(each, sizeof each, "%d", B / dist->size);
+        printf("data parallel: %d ranks, %s shapes each per step, %.2f MB of gradients all-reduced per step\n",
+               dist->size, each, summed * 4.0 / 1e6);
+    }
 
     snprintf(path, sizeof path, "%s/log.csv", o.out);
-    if (o.resume) truncate_log(path, epochs_done);
-    FILE *log = fopen(path, o.resume ? "a" : "w");
+    if (o.resume && lead) truncate_log(path, epochs_done);
+    FILE *log = fopen(lead ? path : "/dev/null", o.resume ? "a" : "w");
     snprintf(path, sizeof path, "%s/kl_dims.csv", o.out);
-    if (o.resume) truncate_log(path, epochs_done);
-    FILE *kl_log = fopen(path, o.resume ? "a" : "w");
+    if (o.resume && lead) truncate_log(path, epochs_done);
+    FILE *kl_log = fopen(lead ? path : "/dev/null", o.resume ? "a" : "w");
     if (!log || !kl_log) { fprintf(stderr, "mache train: %s: cannot write the logs\n", o.out); return 1; }
     if (!o.resume) {
         fprintf(log, "epoch,lr,kl_weight,loss,chamfer,kld,test_chamfer_x1e3,test_fscore,active_dims,seconds,shapes_per_s\n");
@@ -228,16 +243,16 @@ int cmd_train(int argc, char **argv)
     double *kl_dim = mc_calloc((size_t)c->latent, sizeof *kl_dim);
     atlas_eval ev = {0};
     mc_adam adam = mc_adam_default(o.lr);
-    progress_ctx pc = {o.epochs, o.quiet};
+    progress_ctx pc = {o.epochs, o.quiet || !lead};
     double run_start = mc_now_seconds();
     for (int epoch = epochs_done; epoch < o.epochs; epoch++) {
         atlas_epoch_stats st;
         if (atlas_train_epoch(&m, &adam, &train, &to, epoch, &st, show_progress, &pc, err)) {
             progress_done();
-            if (saved_epoch > 0)
+            if (lead && saved_epoch > 0)      /* every rank saw the same loss: one message, from rank 0 */
                 fprintf(stderr, "mache train: %s; stopped, keeping the last good checkpoint %s/last.ckpt of epoch %d "
                         "(try a lower --lr or --kl-weight)\n", err, o.out, saved_epoch);
-            else
+            else if (lead)
                 fprintf(stderr, "mache train: %s; stopped before any checkpoint was saved (try a lower --lr or --kl-weight)\n", err);
             status = 1;
             goto done;
@@ -260,13 +275,13 @@ int cmd_train(int argc, char **argv)
         if ((epoch + 1) % o.save_every == 0 || epoch + 1 == o.epochs) {
             opts_text(&o, epoch + 1, text, sizeof text);
             snprintf(path, sizeof path, "%s/last.ckpt", o.out);
-            if (atlas_save(&m, path, text, 1, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
+            if (lead && atlas_save(&m, path, text, 1, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
             saved_epoch = epoch + 1;
         }
     }
     opts_text(&o, o.epochs, text, sizeof text);
     snprintf(path, sizeof path, "%s/model.ckpt", o.out);
-    if (atlas_save(&m, path, text, 0, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
+    if (lead && atlas_save(&m, path, text, 0, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
     printf("trained %d epochs in %.1f s: chamfer_x1e3=%.4f fscore=%.4f active_dims=%d model=%s\n", o.epochs - epochs_done,
            mc_now_seconds() - run_start, ev.chamfer_x1e3, ev.fscore, ev.active, path);
 done:

@@ -1,5 +1,9 @@
 /* mache: the command-line program. Dispatches to one subcommand per file in this folder. */
 #include "examples/mache/commands.h"
+#ifdef MACHE_MPI
+#include "autograd/autograd.h"
+#include "examples/mache/mpi.h"
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,19 @@ static void usage(FILE *f)
     for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
+static int run(int argc, char **argv)
+{
+    if (argc < 2) { usage(stderr); return 1; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mache: unknown command '%s' (try: mache --help)\n", argv[1]);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef _OPENMP
@@ -39,13 +56,14 @@ int main(int argc, char **argv)
         setenv("GOMP_SPINCOUNT", "10000", 1) == 0 && setenv("KMP_BLOCKTIME", "1", 1) == 0)   /* libgomp, libomp */
         execv("/proc/self/exe", argv);   /* on failure, carry on with the defaults */
 #endif
-    if (argc < 2) { usage(stderr); return 1; }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
-    }
-    for (int i = 0; i < NCOMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "mache: unknown command '%s' (try: mache --help)\n", argv[1]);
-    return 1;
+#ifdef MACHE_MPI
+    /* Under mpirun, train and bench train run data-parallel on every rank; any other command is run
+     * by rank 0 alone. */
+    int rank = mpi_start(&argc, &argv);
+    int parallel = argc >= 2 && (!strcmp(argv[1], "train") || (!strcmp(argv[1], "bench") && argc >= 3 && !strcmp(argv[2], "train")));
+    if (!parallel) mc_ctx_set_dist(mc_ctx_current(), NULL);
+    return mpi_end(rank == 0 || parallel ? run(argc, argv) : 0);
+#else
+    return run(argc, argv);
+#endif
 }
