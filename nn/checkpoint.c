@@ -103,6 +103,22 @@ int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int 
     return status;
 }
 
+typedef struct { const mc_chunk *chunks; int n; } chunk_list;
+
+static int write_chunks(FILE *f, void *ctx)
+{
+    const chunk_list *l = ctx;
+    for (int k = 0; k < l->n; k++)
+        if (l->chunks[k].n && fwrite(l->chunks[k].p, 1, l->chunks[k].n, f) != l->chunks[k].n) return 1;
+    return 0;
+}
+
+int mc_file_save_chunks(const char *path, const mc_chunk *chunks, int n, char *err)
+{
+    chunk_list l = {chunks, n};
+    return mc_file_write_atomic(path, write_chunks, &l, err);
+}
+
 /* ---- reading: the whole file in memory, the checksum first, then every field bounds-checked ---- */
 typedef struct { const unsigned char *p; size_t n, at; } reader;
 
@@ -129,32 +145,53 @@ static int corrupt(mc_ckpt *c, char *err, const char *path, const char *what)
     return 1;
 }
 
-int mc_ckpt_read(const char *path, mc_ckpt *c, char *err)
+unsigned char *mc_read_file(const char *path, size_t *len, char *err)
 {
-    memset(c, 0, sizeof *c);
     FILE *f = fopen(path, "rb");
-    if (!f) { mc_set_err(err, "%s: cannot open checkpoint: %s", path, strerror(errno)); return 1; }
+    if (!f) { mc_set_err(err, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
-        mc_set_err(err, "%s: cannot read checkpoint (not a regular file?)", path);
-        return 1;
+        mc_set_err(err, "%s: cannot read (not a regular file?)", path);
+        return NULL;
     }
     unsigned char *buf = mc_malloc((size_t)size + 1);
     size_t got = fread(buf, 1, (size_t)size, f);
+    int bad = ferror(f);
     fclose(f);
-    c->file = buf;
-    if (got != (size_t)size) return corrupt(c, err, path, "short read");
+    if (bad || got != (size_t)size) {
+        mc_set_err(err, "%s: read error (%zu of %ld bytes read)", path, got, size);
+        free(buf);
+        return NULL;
+    }
+    *len = (size_t)size;
+    return buf;
+}
+
+int mc_ckpt_read(const char *path, mc_ckpt *c, char *err)
+{
+    memset(c, 0, sizeof *c);
+    size_t size;
+    unsigned char *buf = mc_read_file(path, &size, err);
+    if (!buf) return 1;
+    int r = mc_ckpt_parse(path, buf, size, c, err);
+    free(buf);
+    return r;
+}
+
+int mc_ckpt_parse(const char *path, const unsigned char *buf, size_t size, mc_ckpt *c, char *err)
+{
+    memset(c, 0, sizeof *c);
     if (size == 0) return corrupt(c, err, path, "the file is empty");
     if (size < 8 || memcmp(buf, MAGIC, 8)) return corrupt(c, err, path, "wrong magic (not a .ckpt written by mache)");
     if (size < 8 + 4 + 4 + 4 + 8 + 8) return corrupt(c, err, path, "too short");
     uint64_t stored = 0;
-    reader tail = {buf, (size_t)size, (size_t)size - 8};
+    reader tail = {buf, size, size - 8};
     get_uint(&tail, 8, &stored);
-    if (fnv1a(buf, (size_t)size - 8) != stored) return corrupt(c, err, path, "checksum mismatch");
+    if (fnv1a(buf, size - 8) != stored) return corrupt(c, err, path, "checksum mismatch");
 
-    reader r = {buf, (size_t)size - 8, 8};
+    reader r = {buf, size - 8, 8};
     uint64_t version, clen, count;
     if (get_uint(&r, 4, &version)) return corrupt(c, err, path, "no version");
     if (version != MC_CKPT_VERSION) {
@@ -202,7 +239,6 @@ int mc_ckpt_read(const char *path, mc_ckpt *c, char *err)
                      (uint32_t)buf[r.at + 4 * i + 2] << 16 | (uint32_t)buf[r.at + 4 * i + 3] << 24;
         memcpy(&data[i], &u, 4);
     }
-    free(c->file);
     c->file = data;
     for (int k = 0; k < c->n; k++) {
         uint64_t offset = (uint64_t)(uintptr_t)c->entries[k].data;

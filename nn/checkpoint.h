@@ -17,6 +17,7 @@ typedef struct mc_ckpt_entry {
     int          shape[MC_MAX_DIMS];
     int64_t      size;
     const float *data;
+    int          integer;   /* held as integers in a PyTorch file (num_batches_tracked): written back as int64 */
 } mc_ckpt_entry;
 
 typedef struct mc_ckpt {
@@ -27,6 +28,8 @@ typedef struct mc_ckpt {
 } mc_ckpt;
 
 int  mc_ckpt_read(const char *path, mc_ckpt *c, char *err);
+/* The same from bytes in memory (the fuzzer's entry); name only appears in messages. */
+int  mc_ckpt_parse(const char *name, const unsigned char *buf, size_t len, mc_ckpt *c, char *err);
 void mc_ckpt_free(mc_ckpt *c);
 const mc_ckpt_entry *mc_ckpt_find(const mc_ckpt *c, const char *name);
 /* The value of key in the config text, copied into buf; returns NULL if absent. */
@@ -35,6 +38,12 @@ const char *mc_ckpt_config_get(const char *config, const char *key, char *buf, s
 /* Writes every parameter and buffer (and, with optimizer, the optimizer state) atomically: a temporary
  * file beside path, flushed to disk, then renamed over it, so an interrupted save keeps the old file. */
 int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int optimizer, char *err);
+
+/* A whole file in memory (NUL-terminated one past len; free() it), or NULL with one line in err. */
+unsigned char *mc_read_file(const char *path, size_t *len, char *err);
+/* Writes the chunks one after another, atomically (mc_file_write_atomic), without joining them first. */
+typedef struct mc_chunk { const void *p; size_t n; } mc_chunk;
+int mc_file_save_chunks(const char *path, const mc_chunk *chunks, int n, char *err);
 
 /* What a by-name load found. Each list holds names; mismatched names carry both shapes in text. */
 typedef struct mc_load_report {
