@@ -15,31 +15,29 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 }
 
 /* ---- writing: a growable byte buffer, little-endian regardless of the host ---- */
-typedef struct { unsigned char *p; size_t n, cap; } bytes;
-
-static void put(bytes *b, const void *src, size_t n)
+void mc_buf_put(mc_buf *b, const void *src, size_t n)
 {
     if (b->n + n > b->cap) {
         while (b->n + n > b->cap) b->cap = b->cap ? 2 * b->cap : 4096;
         b->p = mc_realloc(b->p, b->cap);
     }
-    memcpy(b->p + b->n, src, n);
+    if (n) memcpy(b->p + b->n, src, n);
     b->n += n;
 }
 
-static void put_uint(bytes *b, uint64_t v, int width)
+void mc_buf_put_uint(mc_buf *b, uint64_t v, int width)
 {
     unsigned char le[8];
     for (int k = 0; k < width; k++) le[k] = (unsigned char)(v >> (8 * k));
-    put(b, le, (size_t)width);
+    mc_buf_put(b, le, (size_t)width);
 }
 
-static void put_floats(bytes *b, const float *x, int64_t n)
+static void put_floats(mc_buf *b, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &x[i], 4);
-        put_uint(b, u, 4);
+        mc_buf_put_uint(b, u, 4);
     }
 }
 
@@ -76,26 +74,26 @@ int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int 
     memcpy(text, config ? config : "", clen + 1);
     for (int k = 0; optimizer && k < ps->n; k++)
         if (ps->items[k]->m) clen += (size_t)snprintf(text + clen, cap - clen, "optim.%s.step=%lld\n", ps->items[k]->name, (long long)ps->items[k]->step);
-    bytes b = {0};
-    put(&b, MAGIC, 8);
-    put_uint(&b, MC_CKPT_VERSION, 4);
-    put_uint(&b, clen, 4);
-    if (clen) put(&b, text, clen);
+    mc_buf b = {0};
+    mc_buf_put(&b, MAGIC, 8);
+    mc_buf_put_uint(&b, MC_CKPT_VERSION, 4);
+    mc_buf_put_uint(&b, clen, 4);
+    if (clen) mc_buf_put(&b, text, clen);
     free(text);
-    put_uint(&b, (uint64_t)n, 4);
+    mc_buf_put_uint(&b, (uint64_t)n, 4);
     int64_t offset = 0;
     for (int k = 0; k < n; k++) {
         size_t len = strlen(items[k].name);
-        put_uint(&b, len, 2);
-        put(&b, items[k].name, len);
-        put_uint(&b, (uint64_t)items[k].t->ndim, 1);
-        for (int d = 0; d < items[k].t->ndim; d++) put_uint(&b, (uint64_t)items[k].t->shape[d], 4);
-        put_uint(&b, (uint64_t)offset, 8);
+        mc_buf_put_uint(&b, len, 2);
+        mc_buf_put(&b, items[k].name, len);
+        mc_buf_put_uint(&b, (uint64_t)items[k].t->ndim, 1);
+        for (int d = 0; d < items[k].t->ndim; d++) mc_buf_put_uint(&b, (uint64_t)items[k].t->shape[d], 4);
+        mc_buf_put_uint(&b, (uint64_t)offset, 8);
         offset += items[k].t->size;
     }
-    put_uint(&b, (uint64_t)offset, 8);
+    mc_buf_put_uint(&b, (uint64_t)offset, 8);
     for (int k = 0; k < n; k++) put_floats(&b, items[k].data, items[k].t->size);
-    put_uint(&b, fnv1a(b.p, b.n), 8);
+    mc_buf_put_uint(&b, fnv1a(b.p, b.n), 8);
     free(items);
 
     int status = mc_file_save(path, b.p, b.n, err);

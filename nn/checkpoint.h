@@ -39,6 +39,11 @@ const char *mc_ckpt_config_get(const char *config, const char *key, char *buf, s
  * file beside path, flushed to disk, then renamed over it, so an interrupted save keeps the old file. */
 int mc_ckpt_save(const char *path, const char *config, const mc_params *ps, int optimizer, char *err);
 
+/* A growable byte buffer (free p when done); integers go in little-endian whatever the host. */
+typedef struct mc_buf { unsigned char *p; size_t n, cap; } mc_buf;
+void mc_buf_put(mc_buf *b, const void *src, size_t n);
+void mc_buf_put_uint(mc_buf *b, uint64_t v, int width);
+
 /* A whole file in memory (NUL-terminated one past len; free() it), or NULL with one line in err. */
 unsigned char *mc_read_file(const char *path, size_t *len, char *err);
 /* Writes the chunks one after another, atomically (mc_file_write_atomic), without joining them first. */
