@@ -1,6 +1,7 @@
 /* AtlasNet v1 as an AE or a VAE, read like the PyTorch module it mirrors. Each of the research log's
  * variants is one line below (and a flag): look for "variant". Shapes are channels-last: (B,N,C). */
 #include "models/atlasnet.h"
+#include "models/atlasnet_torch.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,7 @@ int atlas_save(atlasnet *m, const char *path, const char *extra_config, int opti
 int atlas_load(atlasnet *m, const char *path, char *err)
 {
     mc_ckpt c;
-    if (mc_ckpt_read(path, &c, err)) return 1;
+    if (atlas_ckpt_read(path, &c, NULL, err)) return 1;      /* .ckpt, .pth or .safetensors */
     atlas_config cfg;
     if (atlas_config_parse(c.config, &cfg, err)) {
         char why[MC_ERRLEN];
@@ -227,7 +228,7 @@ int atlas_load(atlasnet *m, const char *path, char *err)
 int atlas_init_from(atlasnet *m, const char *path, FILE *report, char *err)
 {
     mc_ckpt c;
-    if (mc_ckpt_read(path, &c, err)) return 1;
+    if (atlas_ckpt_read(path, &c, report, err)) return 1;
     atlas_config src;
     char why[MC_ERRLEN];
     if (atlas_config_parse(c.config, &src, why)) {

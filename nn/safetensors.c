@@ -308,15 +308,17 @@ int mc_safetensors_save(const char *path, const mc_ckpt *c, char *err)
 {
     mc_buf h = {0}, data = {0};
     char num[64];
-    mc_buf_put(&h, "{\"__metadata__\":{\"format\":\"pt\"", 30);
-    if (c->config && c->config[0]) { mc_buf_put(&h, ",\"mache_config\":", 16); json_string(&h, c->config); }
+    const char *meta = "{\"__metadata__\":{\"format\":\"pt\"", *key = ",\"mache_config\":";
+    mc_buf_put(&h, meta, strlen(meta));
+    if (c->config && c->config[0]) { mc_buf_put(&h, key, strlen(key)); json_string(&h, c->config); }
     mc_buf_put(&h, "}", 1);
     uint64_t at = 0;
     for (int k = 0; k < c->n; k++) {
         const mc_ckpt_entry *e = &c->entries[k];
         mc_buf_put(&h, ",", 1);
         json_string(&h, e->name);
-        mc_buf_put(&h, e->integer ? ":{\"dtype\":\"I64\",\"shape\":[" : ":{\"dtype\":\"F32\",\"shape\":[", 26);
+        const char *head = e->integer ? ":{\"dtype\":\"I64\",\"shape\":[" : ":{\"dtype\":\"F32\",\"shape\":[";
+        mc_buf_put(&h, head, strlen(head));
         for (int d = 0; d < e->ndim; d++) {
             int len = snprintf(num, sizeof num, "%s%d", d ? "," : "", e->shape[d]);
             mc_buf_put(&h, num, (size_t)len);

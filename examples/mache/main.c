@@ -18,6 +18,7 @@ static const mc_command commands[] = {
     {"sample", cmd_sample, "novel meshes from z ~ N(0, I) (or a fitted mixture)"},
     {"interpolate", cmd_interpolate, "meshes along the latent line between two shapes"},
     {"info", cmd_info, "what a checkpoint holds"},
+    {"convert", cmd_convert, "a model between .ckpt, PyTorch .pth and .safetensors"},
     {"render", cmd_render, "a picture (contact sheet) of meshes or point clouds"},
     {"plot", cmd_plot, "curves from a training log (CSV) as a picture"},
     {"bench", cmd_bench, "time the library's kernels (bench gemm)"},
