@@ -284,10 +284,11 @@ int mc_safetensors_read(const char *path, mc_ckpt *c, char *err)
 {
     memset(c, 0, sizeof *c);
     size_t len;
-    unsigned char *buf = mc_read_file(path, &len, err);
+    int mapped;
+    const unsigned char *buf = mc_file_map(path, &len, &mapped, err);
     if (!buf) return 1;
     int r = mc_safetensors_parse(path, buf, len, c, err);
-    free(buf);
+    mc_file_unmap(buf, len, mapped);
     return r;
 }
 

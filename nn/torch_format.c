@@ -7,9 +7,13 @@
 #include "nn/interop.h"
 #include "nn/pickle.h"
 #include "nn/zipfile.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int host_le(void) { const uint16_t one = 1; unsigned char b; memcpy(&b, &one, 1); return b == 1; }
 
@@ -310,14 +314,36 @@ int mc_torch_parse(const char *name, const unsigned char *buf, size_t len, mc_ck
     return 1;
 }
 
+/* A read-only mapping rather than a copy: a paper-sized checkpoint is 180 MB, and the parsers copy out
+ * what they keep anyway. Falls back to reading the file (a pipe, a file system without mmap). */
+const unsigned char *mc_file_map(const char *path, size_t *len, int *mapped, char *err)
+{
+    *mapped = 0;
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (p != MAP_FAILED) { *mapped = 1; *len = (size_t)st.st_size; return p; }
+    } else if (fd >= 0) close(fd);
+    return mc_read_file(path, len, err);
+}
+
+void mc_file_unmap(const unsigned char *buf, size_t len, int mapped)
+{
+    if (mapped) munmap((void *)buf, len);
+    else free((void *)buf);
+}
+
 int mc_torch_read(const char *path, mc_ckpt *c, char *err)
 {
     memset(c, 0, sizeof *c);
     size_t len;
-    unsigned char *buf = mc_read_file(path, &len, err);
+    int mapped;
+    const unsigned char *buf = mc_file_map(path, &len, &mapped, err);
     if (!buf) return 1;
     int r = mc_torch_parse(path, buf, len, c, err);
-    free(buf);
+    mc_file_unmap(buf, len, mapped);
     return r;
 }
 
