@@ -128,17 +128,25 @@ install: $(LIB) $(PIC_LIB) $(CLI)
 
 # One libFuzzer target per file format (clang only), run one after another for FUZZ_TIME seconds each.
 # New inputs go to build/fuzz/corpus/FORMAT; the seeds in tests/fuzz/corpus/FORMAT are only read.
-# Each target links only the readers it tests: the IDX reader with its inflate, or the mesh readers.
+# Each target links only the readers it tests: the IDX reader with its inflate, the mesh readers, or for
+# the tensor files (zip, pickle, torch = .pth end to end, safetensors, ckpt) the layers up to nn.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_mesh := tensor/tensor.c tensor/sys.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
 FUZZ_LIB_idx  := tensor/tensor.c datasets/gzip.c datasets/idx.c
+# The tensor-file targets share those layers' objects, compiled once.
+FUZZ_TENSOR_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(foreach d,tensor autograd nn,$(sort $(wildcard $(d)/*.c))))
+$(foreach t,zip pickle torch safetensors ckpt,$(eval FUZZ_LIB_$(t) := $(FUZZ_TENSOR_OBJ)))
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -I. -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=undefined -Wno-unknown-pragmas -MMD -MP -c $< -o $@
 fuzz_lib = $(if $(FUZZ_LIB_$(1)),$(FUZZ_LIB_$(1)),$(FUZZ_LIB_mesh))
 
 .SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_lib,$$*) $(wildcard tests/fuzz/*.h tensor/*.h mesh/*.h datasets/*.h)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_lib,$$*) $(wildcard tests/fuzz/*.h tensor/*.h nn/*.h mesh/*.h datasets/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined $< $(call fuzz_lib,$*) -lm -o $@

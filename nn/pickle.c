@@ -55,6 +55,13 @@ float mc_dtype_get(mc_dtype t, const unsigned char *data, int64_t i)
     }
 }
 
+int64_t mc_float_to_int64(float v)
+{
+    if (!(v > -9.2233720e18f)) return v != v ? 0 : INT64_MIN;
+    if (v >= 9.2233720e18f) return INT64_MAX;
+    return (int64_t)v;
+}
+
 int mc_pk_is(const mc_pk *v, const char *s)
 {
     return v && v->type == MC_PK_STR && v->len == strlen(s) && !memcmp(v->s, s, v->len);

@@ -14,6 +14,8 @@ int         mc_dtype_size(mc_dtype t);
 const char *mc_dtype_name(mc_dtype t);     /* "F32", "I64", ... (safetensors' names) */
 /* The element at index i of little-endian data of type t, as a float. */
 float       mc_dtype_get(mc_dtype t, const unsigned char *data, int64_t i);
+/* Back to int64 for writing an integer tensor, clamped (a float can round past the int64 range). */
+int64_t     mc_float_to_int64(float v);
 
 typedef enum mc_pk_type {
     MC_PK_NONE, MC_PK_BOOL, MC_PK_INT, MC_PK_FLOAT, MC_PK_STR, MC_PK_TUPLE, MC_PK_LIST, MC_PK_DICT,

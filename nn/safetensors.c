@@ -328,7 +328,7 @@ int mc_safetensors_save(const char *path, const mc_ckpt *c, char *err)
         int len = snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)at, (unsigned long long)(at + bytes));
         mc_buf_put(&h, num, (size_t)len);
         at += bytes;
-        if (e->integer) for (int64_t i = 0; i < e->size; i++) mc_buf_put_uint(&data, (uint64_t)(int64_t)e->data[i], 8);
+        if (e->integer) for (int64_t i = 0; i < e->size; i++) mc_buf_put_uint(&data, (uint64_t)mc_float_to_int64(e->data[i]), 8);
     }
     mc_buf_put(&h, "}", 1);
     while ((8 + h.n) % 8) mc_buf_put(&h, " ", 1);      /* the data starts 8-byte aligned, as the reference writer pads */

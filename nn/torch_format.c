@@ -408,8 +408,10 @@ int mc_torch_save(const char *path, const mc_ckpt *c, char *err)
         /* The bytes on disk are little-endian: on such a host the floats go out as they are. */
         if (e->integer) {
             unsigned char *v = owned[k] = mc_malloc((size_t)e->size * 8 + 1);
-            for (int64_t i = 0; i < e->size; i++)
-                for (int b = 0; b < 8; b++) v[8 * i + b] = (unsigned char)((uint64_t)(int64_t)e->data[i] >> (8 * b));
+            for (int64_t i = 0; i < e->size; i++) {
+                uint64_t u = (uint64_t)mc_float_to_int64(e->data[i]);
+                for (int b = 0; b < 8; b++) v[8 * i + b] = (unsigned char)(u >> (8 * b));
+            }
             data[k] = v;
         } else if (!host_le()) {
             unsigned char *v = owned[k] = mc_malloc((size_t)e->size * 4 + 1);

@@ -4,9 +4,11 @@
  * hundreds of damaged or foreign files are refused with one line each, never a crash. */
 #include "tests/harness.h"
 #include "models/atlasnet_torch.h"
+#include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define FIX "tests/fixtures/torch/"
@@ -138,9 +140,64 @@ static void damage(const char *fixture, const char *ext, int flips_detected, uin
     free(orig); free(b);
 }
 
-int main(void)
+/* "mache ARGS" with its stdout and stderr in *out (freed by the caller); returns the exit status. */
+static int run(const char *mache, const char *args, char **out)
 {
-    char err[MC_ERRLEN];
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", mache, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = 0, cap = 1 << 16;
+    *out = calloc(cap, 1);
+    while (p && n + 1 < cap) { size_t got = fread(*out + n, 1, cap - 1 - n, p); if (!got) break; n += got; }
+    int status = p ? pclose(p) : -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }
+
+static void cli(const char *mache)
+{
+    char args[1024], *out;
+    const char *d = tmp_dir();
+    int pid = (int)getpid();
+    snprintf(args, sizeof args, FIX "atlas_square_legacy.pth %s/cli_%d.ckpt", d, pid);
+    int r = run(mache, "convert", &out);
+    CHECK(r == 1 && lines(out) == 1 && strstr(out, "give an input and an output"), "convert without files: %d %s", r, out);
+    free(out);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "convert %s", args);
+    r = run(mache, cmd, &out);
+    CHECK(r == 0 && strstr(out, "84 tensors"), "convert .pth -> .ckpt: %d %s", r, out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "convert %s/cli_%d.ckpt %s/cli_%d.pth --layout atlas", d, pid, d, pid);
+    r = run(mache, cmd, &out);
+    CHECK(r == 1 && lines(out) == 1 && strstr(out, "--layout"), "a bad --layout: %d %s", r, out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "convert %s/cli_%d.ckpt %s/cli_%d.safetensors", d, pid, d, pid);
+    r = run(mache, cmd, &out);
+    CHECK(r == 0 && strstr(out, "layout atlasnet"), "convert .ckpt -> .safetensors: %d %s", r, out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "info %s/cli_%d.safetensors", d, pid);
+    r = run(mache, cmd, &out);
+    CHECK(r == 0 && strstr(out, "safetensors, in mache's names") && strstr(out, "decoder.2.conv4.weight") && strstr(out, "skipped 12 tensors of encoder.0.stn"),
+          "info on a .safetensors: %d %s", r, out);
+    free(out);
+    r = run(mache, "convert " FIX "whole_module.pth x.ckpt", &out);
+    CHECK(r == 1 && lines(out) == 1 && strstr(out, "AE_AtlasNet"), "a pickled module is refused in one line: %d %s", r, out);
+    free(out);
+    const char *ext[] = {"ckpt", "pth", "safetensors"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(cmd, sizeof cmd, "%s/cli_%d.%s", d, pid, ext[k]);
+        unlink(cmd);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char err[MC_ERRLEN], self[4096], mache[4200];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    snprintf(mache, sizeof mache, "%s/mache", dirname(self));
     /* ---- every format of the same model loads to the same tensors ---- */
     const char *square[] = {FIX "atlas_square_zip.pth", FIX "atlas_square_legacy.pth", FIX "atlas_square_py2.pth", FIX "atlas_square.safetensors"};
     atlasnet ref, m;
@@ -252,5 +309,6 @@ int main(void)
     damage(path, "ckpt", 1, 4);         /* mache's checksum catches every flip */
     unlink(path);
     atlas_free(&ref);
+    cli(mache);
     return test_summary("test_torch_io");
 }

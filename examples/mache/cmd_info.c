@@ -1,7 +1,7 @@
 /* mache info: what a checkpoint holds. */
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
-#include "nn/checkpoint.h"
+#include "models/atlasnet_torch.h"
 #include <string.h>
 
 int cmd_info(int argc, char **argv)
@@ -13,8 +13,10 @@ int cmd_info(int argc, char **argv)
     if (npos != 1) { fprintf(stderr, "mache info: give one checkpoint file (mache info CKPT)\n"); return 1; }
     mc_ckpt c;
     char err[MC_ERRLEN];
-    if (mc_ckpt_read(pos[0], &c, err)) { fprintf(stderr, "mache info: %s\n", err); return 1; }
-    printf("%s: mache checkpoint version %d\nconfig:\n", pos[0], MC_CKPT_VERSION);
+    if (atlas_ckpt_read(pos[0], &c, stdout, err)) { fprintf(stderr, "mache info: %s\n", err); return 1; }
+    int kind = mc_tensor_file_kind(pos[0]);
+    if (kind == MC_FILE_CKPT) printf("%s: mache checkpoint version %d\nconfig:\n", pos[0], MC_CKPT_VERSION);
+    else printf("%s: %s, in mache's names\nconfig:\n", pos[0], kind == MC_FILE_TORCH ? "PyTorch state_dict" : "safetensors");
     for (const char *line = c.config; *line;) {
         const char *end = strchr(line, '\n');
         int len = end ? (int)(end - line) : (int)strlen(line);
