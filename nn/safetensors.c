@@ -268,7 +268,7 @@ int mc_safetensors_parse(const char *name, const unsigned char *buf, size_t len,
         data += e->size;
     }
     const char *dup;
-    if (!mc_ckpt_names_unique(c, &dup)) { mc_ckpt_free(c); mc_set_err(err, "%s: the name '%.200s' appears twice", name, dup); goto done; }
+    if (!mc_ckpt_names_unique(c, &dup)) { mc_set_err(err, "%s: the name '%.200s' appears twice", name, dup); goto done; }
     c->config = config;
     config = NULL;
     r = 0;

@@ -99,7 +99,7 @@ int mc_zip_parse(const char *name, const unsigned char *buf, size_t len, mc_zip 
         if (lname != nlen || memcmp(buf + local + LOCAL_LEN, ze->name, nlen)) return bad(z, err, name, "local and central names differ");
         if (data > cd_at || csize > cd_at - data) return bad(z, err, name, "entry data runs past the directory");
         ze->data = buf + data;
-        ze->size = method == 0 ? csize : usize;
+        ze->size = csize;                    /* the bytes in the file: a compressed entry is refused when read */
         ze->method = (int)method;
         ze->crc = crc;
         if (method == 0 && csize != usize) return bad(z, err, name, "a stored entry whose sizes differ");

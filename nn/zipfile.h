@@ -10,7 +10,7 @@ uint32_t mc_crc32(uint32_t crc, const void *p, size_t n);
 typedef struct mc_zip_entry {
     char                *name;      /* NUL-terminated copy */
     const unsigned char *data;      /* into the caller's buffer; size bytes */
-    size_t               size;
+    size_t               size;      /* bytes stored in the archive */
     uint32_t             crc;
     int                  method;    /* 0 stored; anything else is refused when read */
     int                  verified;  /* mc_zip_data has checked the CRC */

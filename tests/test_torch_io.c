@@ -280,13 +280,20 @@ int main(int argc, char **argv)
         {FIX "whole_module.pth", "global 'atlasnet2018.AE_AtlasNet'"},
         {FIX "views_zip.pth", "not an AtlasNet state_dict"},
         {FIX "atlas_square_forward.txt", "not a valid mache checkpoint"},
+        {path, "appears twice"},
     };
+    /* found by the fuzzer: a repeated name, once reported from freed memory */
+    const char dup[] = "\x72\0\0\0\0\0\0\0{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},"
+                       "\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[4,8]}}         12345678";
+    snprintf(path, sizeof path, "%s/mache_torch_io_%d_dup.safetensors", tmp_dir(), (int)getpid());
+    spit(path, (const unsigned char *)dup, sizeof dup - 1);
     for (size_t k = 0; k < sizeof refused / sizeof *refused; k++) {
         err[0] = 0;
         int r = atlas_load(&m, refused[k].file, err);
         CHECK(r != 0 && strstr(err, refused[k].says) && !strchr(err, '\n'), "%s: got '%s'", refused[k].file, err);
         if (!r) atlas_free(&m);
     }
+    unlink(path);
     /* foreign bytes under each extension */
     const char *foreign[] = {"", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n", "PK\3\4 not really a zip",
                              "\x80\x02\x8a\x0a not really a legacy file", "MACHECKP", "\x10\0\0\0\0\0\0\0{\"a\":{}}        "};
