@@ -280,18 +280,6 @@ done:
     return r;
 }
 
-int mc_safetensors_read(const char *path, mc_ckpt *c, char *err)
-{
-    memset(c, 0, sizeof *c);
-    size_t len;
-    int mapped;
-    const unsigned char *buf = mc_file_map(path, &len, &mapped, err);
-    if (!buf) return 1;
-    int r = mc_safetensors_parse(path, buf, len, c, err);
-    mc_file_unmap(buf, len, mapped);
-    return r;
-}
-
 static void json_string(mc_buf *b, const char *s)
 {
     mc_buf_put(b, "\"", 1);

@@ -335,17 +335,21 @@ void mc_file_unmap(const unsigned char *buf, size_t len, int mapped)
     else free((void *)buf);
 }
 
-int mc_torch_read(const char *path, mc_ckpt *c, char *err)
+static int read_mapped(const char *path, mc_ckpt *c, char *err,
+                       int (*parse)(const char *, const unsigned char *, size_t, mc_ckpt *, char *))
 {
     memset(c, 0, sizeof *c);
     size_t len;
     int mapped;
     const unsigned char *buf = mc_file_map(path, &len, &mapped, err);
     if (!buf) return 1;
-    int r = mc_torch_parse(path, buf, len, c, err);
+    int r = parse(path, buf, len, c, err);
     mc_file_unmap(buf, len, mapped);
     return r;
 }
+
+int mc_torch_read(const char *path, mc_ckpt *c, char *err) { return read_mapped(path, c, err, mc_torch_parse); }
+int mc_safetensors_read(const char *path, mc_ckpt *c, char *err) { return read_mapped(path, c, err, mc_safetensors_parse); }
 
 /* ---- writing: the zip format, with a protocol-2 pickle as torch.save writes it ---- */
 static void pk_str(mc_buf *b, const char *s)
