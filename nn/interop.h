@@ -21,6 +21,8 @@ int mc_tensors_read(const char *path, mc_ckpt *c, char *err);
 /* A whole file, mapped read-only where possible (else read); release with mc_file_unmap. */
 const unsigned char *mc_file_map(const char *path, size_t *len, int *mapped, char *err);
 void mc_file_unmap(const unsigned char *buf, size_t len, int mapped);
+/* 1 if the n bytes can be a name: no control characters (which would break a one-line message). */
+int mc_name_ok(const char *s, size_t n);
 /* 1 if no name repeats; else 0 with *dup the repeated name. */
 int mc_ckpt_names_unique(const mc_ckpt *c, const char **dup);
 

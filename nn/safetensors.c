@@ -215,6 +215,7 @@ int mc_safetensors_parse(const char *name, const unsigned char *buf, size_t len,
             free(key);
             if (metadata(&j, &config)) goto done;
         } else {
+            if (!key[0] || !mc_name_ok(key, strlen(key))) { free(key); jfail(&j, "a tensor name that is empty or holds a control character"); goto done; }
             if (n == cap) { cap = cap ? 2 * cap : 64; t = mc_realloc(t, (size_t)cap * sizeof *t); }
             memset(&t[n], 0, sizeof t[n]);
             t[n].name = key;

@@ -49,6 +49,13 @@ static int by_name(const void *a, const void *b)
     return strcmp((*(const mc_ckpt_entry *const *)a)->name, (*(const mc_ckpt_entry *const *)b)->name);
 }
 
+int mc_name_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
+    return 1;
+}
+
 /* Sorting beats comparing every pair for a hostile file with thousands of names. */
 int mc_ckpt_names_unique(const mc_ckpt *c, const char **dup)
 {
@@ -98,7 +105,7 @@ static int to_entries(const char *name, const mc_pk *root, size_t file_len, stor
     const int64_t cap = 2 * (int64_t)file_len + (1 << 20);    /* floats out per byte in: see below */
     for (int k = 0; k < n; k++) {
         const mc_pk *kv = sd->items[2 * k], *t = sd->items[2 * k + 1];
-        if (kv->type != MC_PK_STR || kv->len == 0 || kv->len > 1000 || memchr(kv->s, 0, kv->len))
+        if (kv->type != MC_PK_STR || kv->len == 0 || kv->len > 1000 || !mc_name_ok((const char *)kv->s, kv->len))
             return fail(c, err, name, "%s", "a state_dict key that is not a name");
         mc_ckpt_entry *e = &c->entries[k];
         e->name = mc_malloc(kv->len + 1);

@@ -1,4 +1,5 @@
 #include "nn/zipfile.h"
+#include "nn/interop.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,7 @@ int mc_zip_parse(const char *name, const unsigned char *buf, size_t len, mc_zip 
         uint32_t flags = le16(c + 8), method = le16(c + 10), crc = le32(c + 16), csize = le32(c + 20), usize = le32(c + 24);
         uint32_t nlen = le16(c + 28), xlen = le16(c + 30), clen = le16(c + 32), local = le32(c + 42);
         if (cd_end - at - CENTRAL_LEN < (size_t)nlen + xlen + clen) return bad(z, err, name, "central directory entry runs past its end");
-        if (nlen == 0 || memchr(c + CENTRAL_LEN, 0, nlen)) return bad(z, err, name, "bad entry name");
+        if (nlen == 0 || !mc_name_ok((const char *)c + CENTRAL_LEN, nlen)) return bad(z, err, name, "bad entry name");
         mc_zip_entry *ze = &z->entries[k];
         ze->name = mc_malloc(nlen + 1);
         memcpy(ze->name, c + CENTRAL_LEN, nlen);
