@@ -203,6 +203,17 @@ static int parse_zip(const char *name, const unsigned char *buf, size_t len, mc_
     }
     memcpy(zc.stem, z.entries[0].name, stem);
     zc.stem[stem] = 0;
+    /* torch.load requires the format version record; its value has been 3 since torch 1.6. */
+    snprintf(entry, sizeof entry, "%s/version", zc.stem);
+    mc_zip_entry *version = mc_zip_find(&z, entry);
+    const unsigned char *v = version ? mc_zip_data(name, version, err) : NULL;
+    if (version && !v) goto done;
+    size_t digits = 0;
+    while (v && digits < version->size && v[digits] >= '0' && v[digits] <= '9') digits++;
+    if (!v || digits == 0 || digits > 3 || (version->size > digits && v[digits] != '\n')) {
+        mc_set_err(err, "%s: a zip archive but not a PyTorch checkpoint (no readable %s record)", name, entry);
+        goto done;
+    }
     snprintf(entry, sizeof entry, "%s/data.pkl", zc.stem);
     mc_zip_entry *pkl = mc_zip_find(&z, entry);
     if (!pkl) { mc_set_err(err, "%s: a zip archive but not a PyTorch checkpoint (no %s)", name, entry); goto done; }

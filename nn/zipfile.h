@@ -4,9 +4,6 @@
 #define MACHE_ZIPFILE_H
 #include "nn/checkpoint.h"
 
-/* CRC-32 (zip, PNG, gzip): crc = mc_crc32(0, p, n), or continued over pieces. */
-uint32_t mc_crc32(uint32_t crc, const void *p, size_t n);
-
 typedef struct mc_zip_entry {
     char                *name;      /* NUL-terminated copy */
     const unsigned char *data;      /* into the caller's buffer; size bytes */
