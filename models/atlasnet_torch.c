@@ -135,7 +135,7 @@ static void add(mc_ckpt *c, char *name, int ndim, const int *shape, const float 
     memset(e, 0, sizeof *e);
     e->name = name;
     e->ndim = ndim;
-    memcpy(e->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim) memcpy(e->shape, shape, (size_t)ndim * sizeof *shape);
     e->size = mc_shape_size(ndim, shape);
     e->data = data;
     e->integer = integer;

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof foreign / sizeof *foreign; k++)
         for (int x = 0; x < 3; x++) {
             snprintf(path, sizeof path, "%s/mache_torch_io_%d.%s", tmp_dir(), (int)getpid(), outs[x]);
-            spit(path, (const unsigned char *)foreign[k], k == 1 ? 16 : k == 6 ? 32 : strlen(foreign[k]));
+            spit(path, (const unsigned char *)foreign[k], k == 1 ? 16 : k == 6 ? 24 : strlen(foreign[k]));
             foreign_bad += !damaged_ok(path, 1);
             unlink(path);
         }
