@@ -135,7 +135,7 @@ FUZZ_CC   ?= clang
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_mesh := tensor/tensor.c tensor/sys.c mesh/mesh.c mesh/obj.c mesh/off.c mesh/ply.c mesh/stl.c
-FUZZ_LIB_idx  := tensor/tensor.c datasets/gzip.c datasets/idx.c
+FUZZ_LIB_idx  := tensor/tensor.c tensor/sys.c datasets/gzip.c datasets/idx.c
 # The tensor-file targets share those layers' objects, compiled once. The matrix kernels are linked, not
 # fuzzed: instrumenting their AVX-512 code takes clang many minutes.
 FUZZ_TENSOR_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(foreach d,tensor autograd nn,$(sort $(wildcard $(d)/*.c))))

@@ -2,11 +2,9 @@
  * code and every back-reference against what it has, for data sets that ship gzipped (Debian's IDX files). */
 #ifndef MACHE_GZIP_H
 #define MACHE_GZIP_H
+#include "tensor/tensor.h"      /* mc_crc32, which gzip, PNG and zip share */
 #include <stddef.h>
 #include <stdint.h>
-
-/* CRC-32 as gzip and PNG use it: crc = mc_crc32(0, p, n), or continue one with the previous value. */
-uint32_t mc_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
 /* RFC 1951's length and distance codes: base values and extra bits (length codes 257-285, distance
  * codes 0-29), for this inflate and the deflate of pictures/png.c. */

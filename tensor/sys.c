@@ -1,5 +1,5 @@
 /* The few operating-system helpers every layer shares: a clock, folders, a median, the one atomic
- * file writer (checkpoints, meshes and pictures all save through it), and the CRC-32 of zip and PNG. */
+ * file writer (checkpoints, meshes and pictures all save through it), and the CRC-32 of zip, gzip and PNG. */
 #include "tensor/tensor.h"
 #include <errno.h>
 #include <stdlib.h>

@@ -64,7 +64,7 @@ int    mc_mkdir_p(const char *path, char *err); /* mkdir -p; non-zero with err o
  * flushed to disk and renamed over path, so an interrupted save leaves the old file whole. */
 int    mc_file_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err);
 int    mc_file_save(const char *path, const void *data, size_t n, char *err);   /* the same, for bytes */
-/* CRC-32 as zip and PNG use it: mc_crc32(0, p, n), or continued over pieces. */
+/* CRC-32 as zip, gzip and PNG use it: mc_crc32(0, p, n), or continued over pieces. */
 uint32_t mc_crc32(uint32_t crc, const void *p, size_t n);
 
 /* ---- portable random numbers: the same sequence for a seed on every machine ---- */
