@@ -20,6 +20,7 @@ int atlas_preset(const char *name, int vae, atlas_config *cfg, char *err)
     cfg->vae = vae;
     cfg->fc = 1;
     cfg->relu_end = 1;
+    cfg->template_init = 1;
     if (!strcmp(name, "paper")) {            /* AtlasNet 2018, v1 */
         cfg->points = 2500; cfg->patches = 25; cfg->latent = 1024;
         cfg->enc[0] = 64; cfg->enc[1] = 128; cfg->enc[2] = 1024;
@@ -42,8 +43,9 @@ int atlas_preset(const char *name, int vae, atlas_config *cfg, char *err)
 void atlas_config_text(const atlas_config *c, char *buf, size_t n)
 {
     snprintf(buf, n, "model=%s\npoints=%d\npatches=%d\nlatent=%d\nenc=%d,%d,%d\ndec=%d\nfc=%d\nrelu_end=%d\n"
-             "template=%s\nlogvar_init=%g\n", c->vae ? "vae" : "ae", c->points, c->patches, c->latent,
-             c->enc[0], c->enc[1], c->enc[2], c->dec, c->fc, c->relu_end, c->sphere ? "sphere" : "square", c->logvar_init);
+             "template=%s\nlogvar_init=%g\ninit=%s\n", c->vae ? "vae" : "ae", c->points, c->patches, c->latent,
+             c->enc[0], c->enc[1], c->enc[2], c->dec, c->fc, c->relu_end, c->sphere ? "sphere" : "square", c->logvar_init,
+             c->template_init ? "template" : "atlasnet");
 }
 
 int atlas_config_parse(const char *text, atlas_config *c, char *err)
@@ -66,6 +68,8 @@ int atlas_config_parse(const char *text, atlas_config *c, char *err)
     c->relu_end = atoi(mc_ckpt_config_get(text, "relu_end", v, sizeof v));
     c->sphere = !strcmp(mc_ckpt_config_get(text, "template", v, sizeof v), "sphere");
     c->logvar_init = (float)atof(mc_ckpt_config_get(text, "logvar_init", v, sizeof v));
+    /* checkpoints from before the template init have no init= line: they were made with AtlasNet's */
+    c->template_init = mc_ckpt_config_get(text, "init", v, sizeof v) && !strcmp(v, "template");
     int ok = got == 3 && c->points > 0 && c->points <= (1 << 20) && c->patches > 0 && c->patches <= 1024 &&
              c->latent > 0 && c->latent <= (1 << 16) && c->dec >= 0 && c->dec <= (1 << 16);
     for (int k = 0; k < 3; k++) ok = ok && c->enc[k] > 0 && c->enc[k] <= (1 << 16);
@@ -76,6 +80,22 @@ int atlas_config_parse(const char *text, atlas_config *c, char *err)
 /* ---------------------------------------------------------------------------------------------------
  * Parameters, named as in the PyTorch module: encoder.conv1.weight, decoder.3.bn2.running_mean, ...
  */
+
+/* The template init of a patch's first layer. AtlasNet draws the whole layer at U(+-1/sqrt(dim + latent)),
+ * so the 2 template inputs barely move the output and each patch starts almost constant over its square.
+ * The template columns and the bias get U(+-1/sqrt(dim)), their own fan-in, the latent columns keep
+ * U(+-1/sqrt(dim + latent)). Drawn as AtlasNet's init then scaled by sqrt((dim + latent) / dim): the
+ * random sequence is unchanged, so every other weight is the same under both inits. */
+static void template_fan_in(mc_linear_layer *l, int dim)
+{
+    int out = l->weight->shape[0], in = l->weight->shape[1];
+    float scale = sqrtf((float)in / (float)dim);
+    for (int o = 0; o < out; o++) {
+        for (int j = 0; j < dim; j++) l->weight->data[(int64_t)o * in + j] *= scale;   /* concat(t, z): t first */
+        l->bias->data[o] *= scale;
+    }
+}
+
 void atlas_init(atlasnet *m, const atlas_config *cfg, uint64_t seed)
 {
     memset(m, 0, sizeof *m);
@@ -113,6 +133,7 @@ void atlas_init(atlasnet *m, const atlas_config *cfg, uint64_t seed)
         int w = c->dec;
 #define LAYER(field, kind, ...) (snprintf(name, sizeof name, "decoder.%d." #field, k), kind(&d->field, ps, name, __VA_ARGS__))
         LAYER(conv1, mc_linear_init, dim + c->latent, w, 1, &rng);
+        if (c->template_init) template_fan_in(&d->conv1, dim);
         LAYER(conv2, mc_linear_init, w, w / 2, 1, &rng);
         LAYER(conv3, mc_linear_init, w / 2, w / 4, 1, &rng);
         LAYER(conv4, mc_linear_init, w / 4, 3, 1, &rng);

@@ -17,6 +17,8 @@ typedef struct atlas_config {
     int   relu_end;         /* the ReLU at the end of the encoder */
     int   sphere;           /* template: 0 square [0,1]^2, 1 unit sphere */
     float logvar_init;      /* initial bias of the logvar head: a small variance (exp(-6) ~ 0.0025) */
+    int   template_init;    /* 1: the first decoder layer's template half gets its own fan-in (default);
+                               0: AtlasNet's init, the whole layer at the fan-in dim + latent */
 } atlas_config;
 
 /* "paper" (AtlasNet v1) or "cpu" (the same structure scaled to run each experiment in minutes). */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 typedef struct train_opts {
-    const char *data, *model, *preset, *out, *lr_steps, *template_, *init_from, *freeze, *resume;
+    const char *data, *model, *preset, *out, *lr_steps, *template_, *init, *init_from, *freeze, *resume;
     int epochs, batch, seed, patches, latent, points, no_fc, no_relu_end, save_every, cache_points, quiet;
     float lr, kl_weight, kl_warmup, free_bits, logvar_init;
 } train_opts;
@@ -91,7 +91,7 @@ static const char *usage = "--data SRC --model ae|vae --preset cpu|paper --out R
 
 int cmd_train(int argc, char **argv)
 {
-    train_opts o = {.model = "vae", .preset = "cpu", .lr_steps = NULL, .template_ = "square", .epochs = -1, .batch = -1,
+    train_opts o = {.model = "vae", .preset = "cpu", .lr_steps = NULL, .template_ = "square", .init = "template", .epochs = -1, .batch = -1,
                     .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 1, .logvar_init = 0};
     const mc_opt opts[] = {
         {"data", OPT_STR, &o.data, "training shapes: a folder of meshes or procedural:CATEGORY:COUNT[:SEED]"},
@@ -113,6 +113,7 @@ int cmd_train(int argc, char **argv)
         {"latent", OPT_INT, &o.latent, "latent size (preset default)"},
         {"points", OPT_INT, &o.points, "points per shape (preset default)"},
         {"template", OPT_STR, &o.template_, "square or sphere (default square)"},
+        {"init", OPT_STR, &o.init, "template or atlasnet: the first decoder layer's template half at its own fan-in, or AtlasNet's init (default template)"},
         {"init-from", OPT_STR, &o.init_from, "start from a checkpoint's matching parameters (AE into VAE works)"},
         {"freeze", OPT_STR, &o.freeze, "encoder or decoder: keep those weights fixed"},
         {"resume", OPT_STR, &o.resume, "continue the run in this folder from its last.ckpt"},
@@ -152,6 +153,10 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "mache train: --template must be square or sphere, got '%s'\n", o.template_);
             return 1;
         }
+        if (strcmp(o.init, "template") && strcmp(o.init, "atlasnet")) {
+            fprintf(stderr, "mache train: --init must be template or atlasnet, got '%s'\n", o.init);
+            return 1;
+        }
         if (o.freeze && strcmp(o.freeze, "encoder") && strcmp(o.freeze, "decoder")) {
             fprintf(stderr, "mache train: --freeze must be encoder or decoder, got '%s'\n", o.freeze);
             return 1;
@@ -169,6 +174,7 @@ int cmd_train(int argc, char **argv)
         cfg.relu_end = !o.no_relu_end;
         cfg.sphere = !strcmp(o.template_, "sphere");
         cfg.logvar_init = o.logvar_init;
+        cfg.template_init = !strcmp(o.init, "template");
         if (o.batch < 2 || o.epochs < 1 || cfg.patches < 1 || cfg.points < cfg.patches || cfg.latent < 1 || o.save_every < 1 || !(o.lr > 0)) {
             fprintf(stderr, "mache train: --batch must be >= 2, --epochs, --latent, --save-every >= 1, --points >= --patches, --lr > 0\n");
             return 1;
