@@ -53,34 +53,71 @@ static void camera_setup(camera *c, const mc_render_opts *o, const mc_mesh *m, i
     float az = o->azimuth * deg, el = o->elevation * deg;
     float half_fov = (o->fov > 1 && o->fov < 170 ? o->fov : 30) * 0.5f * deg;
     float dist = 1 / sinf(half_fov);   /* the unit ball just fills the view */
-    float dir[3] = {cosf(el) * sinf(az), sinf(el), cosf(el) * cosf(az)};
-    for (int k = 0; k < 3; k++) { c->eye[k] = dist * dir[k]; c->fwd[k] = -dir[k]; }
-    /* horizontal, so Y stays up on screen; written out rather than fwd x Y so a view from straight
-     * above keeps its azimuth */
-    c->right[0] = cosf(az); c->right[1] = 0; c->right[2] = -sinf(az);
-    cross3(c->right, c->fwd, c->up);
     c->ortho = !(o->fov > 0);
     c->cx = 0.5f * w;
     c->cy = 0.5f * h;
     float half = 0.43f * (w < h ? w : h);   /* a margin around the unit ball */
     c->focal = c->ortho ? half : half / tanf(half_fov);
-
     c->centre[0] = c->centre[1] = c->centre[2] = 0;
     c->scale = 1;
-    if (!o->fit) return;
+
     float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY}, r2 = 0;
-    for (int i = 0; i < m->nverts; i++)
+    int fit = o->fit;
+    for (int i = 0; fit && i < m->nverts; i++)
         for (int k = 0; k < 3; k++) {
             float v = m->verts[3 * i + k];
             if (isfinite(v)) { lo[k] = fminf(lo[k], v); hi[k] = fmaxf(hi[k], v); }
         }
-    if (!(lo[0] <= hi[0] && lo[1] <= hi[1] && lo[2] <= hi[2])) return;
+    fit = fit && lo[0] <= hi[0] && lo[1] <= hi[1] && lo[2] <= hi[2];
+    float dir[3] = {cosf(el) * sinf(az), sinf(el), cosf(el) * cosf(az)};
+    if (fit && o->frame) {
+        /* Turn the view towards the widest side: a flat shape seen edge-on is a line (a sword's blade
+         * from the three-quarter view). Looking along d, the box's faces show areas A_k |d_k| (A_k the
+         * area of the faces normal to axis k); the view weights each component of the requested
+         * direction by sqrt(A_k), halfway between it and the d that shows the most area (d ~ A).
+         * A cube keeps the requested view; the change is continuous in the extents, so a shape and its
+         * reconstruction get nearly the same view. */
+        float e[3], len = 0;
+        for (int k = 0; k < 3; k++) e[k] = fmaxf(hi[k] - lo[k], 1e-6f * (hi[0] - lo[0] + hi[1] - lo[1] + hi[2] - lo[2]) + 1e-30f);
+        for (int k = 0; k < 3; k++) { dir[k] *= sqrtf(e[(k + 1) % 3] * e[(k + 2) % 3]); len += dir[k] * dir[k]; }
+        if (len > 0 && isfinite(len)) {
+            for (int k = 0; k < 3; k++) dir[k] /= sqrtf(len);
+            el = asinf(fminf(1, fmaxf(-1, dir[1])));
+            az = atan2f(dir[0], dir[2]);
+        }
+    }
+    for (int k = 0; k < 3; k++) { c->eye[k] = dist * dir[k]; c->fwd[k] = -dir[k]; }
+    /* horizontal, so Y stays up on screen; written out rather than fwd x Y so a view from straight
+     * above keeps its azimuth */
+    c->right[0] = cosf(az); c->right[1] = 0; c->right[2] = -sinf(az);
+    cross3(c->right, c->fwd, c->up);
+
+    if (!fit) return;
     for (int k = 0; k < 3; k++) c->centre[k] = 0.5f * (lo[k] + hi[k]);
     for (int i = 0; i < m->nverts; i++) {
         float d[3] = {m->verts[3 * i] - c->centre[0], m->verts[3 * i + 1] - c->centre[1], m->verts[3 * i + 2] - c->centre[2]};
         if (isfinite(dot3(d, d))) r2 = fmaxf(r2, dot3(d, d));
     }
-    if (r2 > 0) c->scale = 1 / sqrtf(r2);
+    if (!(r2 > 0)) return;
+    c->scale = 1 / sqrtf(r2);
+    if (!o->frame) return;
+    /* Fill the cell with the shape's projected extent instead of its bounding ball (a long thin shape
+     * fills a small part of its ball's disc): the largest scale s at which every vertex stays inside,
+     * s |x| <= t (dist + s depth) with t = tan(half fov) in perspective, s |x| <= 1 orthographic. At
+     * most twice the ball's scale, which keeps every point well in front of the eye. */
+    float s = 2 * c->scale, t = tanf(half_fov);
+    for (int i = 0; i < m->nverts; i++) {
+        float d[3];
+        for (int k = 0; k < 3; k++) d[k] = m->verts[3 * i + k] - c->centre[k];
+        float q[3] = {dot3(d, c->right), dot3(d, c->up), dot3(d, c->fwd)};   /* camera space */
+        if (!isfinite(q[0] + q[1] + q[2])) continue;
+        for (int a = 0; a < 2; a++) {
+            float x = fabsf(q[a]), lim = c->ortho ? (x > 0 ? 1 / x : INFINITY)
+                                                  : (x - t * q[2] > 0 ? t * dist / (x - t * q[2]) : INFINITY);
+            s = fminf(s, lim);
+        }
+    }
+    c->scale = fmaxf(s, c->scale);
 }
 
 /* A direction in world space to camera space. */

@@ -297,6 +297,46 @@ static void test_cube_shading(void)
     free_mesh(&cube);
 }
 
+/* frame: a thin plate (a wing, a blade: 1.6 x 0.02 x 0.8, thin along Y) seen from the fixed three-quarter
+ * view shows little of itself; framed, the camera turns towards its wide side and its extent fills the
+ * cell, still inside the margin. A cube keeps the requested view. */
+static void test_frame(void)
+{
+    mc_mesh plate = {0}, cube = {0};
+    add_cube(&plate, 0, 0, 0, 0.5f);
+    for (int i = 0; i < plate.nverts; i++) { plate.verts[3 * i] *= 1.6f; plate.verts[3 * i + 1] *= 0.02f; plate.verts[3 * i + 2] *= 0.8f; }
+    add_cube(&cube, 0, 0, 0, 0.5f);
+    mc_image *img = mc_image_new(128, 128);
+    float cover[2][2];
+    for (int ortho = 0; ortho < 2; ortho++)
+        for (int frame = 0; frame < 2; frame++) {
+            mc_render_opts o = mc_render_defaults();
+            o.fit = 1;
+            o.frame = frame;
+            o.fov = ortho ? 0 : o.fov;
+            mc_image_fill(img, white);
+            mc_render_mesh(img, 0, 0, 128, 128, &plate, NULL, &o);
+            cover[ortho][frame] = count_not(img, 0, 0, 128, 128, white) / (128.f * 128.f);
+            CHECK(count_not(img, 0, 0, 128, 3, white) == 0 && count_not(img, 0, 125, 128, 3, white) == 0 &&
+                  count_not(img, 0, 0, 3, 128, white) == 0 && count_not(img, 125, 0, 3, 128, white) == 0,
+                  "the plate stays inside the cell (ortho %d, frame %d)", ortho, frame);
+        }
+    CHECK(cover[0][1] > 1.8f * cover[0][0] && cover[1][1] > 1.8f * cover[1][0],
+          "framed, the plate shows its wide side: covers %.3f vs %.3f (perspective), %.3f vs %.3f (orthographic)",
+          cover[0][1], cover[0][0], cover[1][1], cover[1][0]);
+    /* the cube: the same view, so the same picture up to scale; a lit top above the centre as before */
+    mc_render_opts o = mc_render_defaults();
+    o.fit = o.frame = 1;
+    mc_image_fill(img, white);
+    mc_render_mesh(img, 0, 0, 128, 128, &cube, NULL, &o);
+    float covered = count_not(img, 0, 0, 128, 128, white) / (128.f * 128.f);
+    CHECK(covered > 0.35f && covered < 0.8f && count_not(img, 0, 0, 128, 2, white) == 0, "a framed cube covers %.2f", covered);
+    CHECK(lum_at(img, 64, 30) > lum_at(img, 83, 84) + 5, "the framed cube is seen from above and the front-right as before");
+    mc_image_free(img);
+    free_mesh(&plate);
+    free_mesh(&cube);
+}
+
 static void test_depth(void)
 {
     /* a small cube between the eye and a big one: whatever the face order, the near one shows */
@@ -535,6 +575,7 @@ int main(void)
 {
     test_png_roundtrip();
     test_cube_shading();
+    test_frame();
     test_depth();
     test_points_and_wire();
     test_bad_geometry();

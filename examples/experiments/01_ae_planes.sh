@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 init 01_ae_planes "AtlasNet autoencoder on planes"
 
 E=$(epochs 25)
-train "$OUT/ae" "$E" --data "$PLANES" --model ae --preset cpu
+train "$OUT/ae" "$E" --data "$PLANES" --model ae --preset cpu --init atlasnet
 eval_recon "$OUT/ae/model.ckpt" "$PLANES"
 reconstruct "$OUT/ae/model.ckpt" "$PLANES" "$OUT/recon" "$(count 16)"
 picture "$OUT/recon/pairs8.png" "8 test planes (grey-blue) and their AE reconstructions (orange); all 16 in recon/reconstructions.png"

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 init 02_ae_random_latents "random latents into the AE decoder"
 
 AE=$RESULTS/01_ae_planes/ae
-train "$AE" "$(epochs 25)" --data "$PLANES" --model ae --preset cpu
+train "$AE" "$(epochs 25)" --data "$PLANES" --model ae --preset cpu --init atlasnet
 N=$(gen_count "$PLANES")
 
 sample "$AE/model.ckpt" "$OUT/samples_normal" "$N" --seed 1

@@ -8,10 +8,10 @@ init 03_vae "VAE with KL weight 1 (the log's settings)"
 ES=$(epochs 120)
 EP=$(epochs 25)
 EVP=$(epochs ${VAE_PLANES_EPOCHS:-25})   # the planes VAE may be given fewer epochs when time is short
-train "$OUT/ae_swords" "$ES" --data "$SWORDS" --model ae --preset cpu
-train "$OUT/vae_swords" "$ES" --data "$SWORDS" --model vae --preset cpu --kl-weight 1
-train "$RESULTS/01_ae_planes/ae" "$EP" --data "$PLANES" --model ae --preset cpu
-train "$OUT/vae_planes" "$EVP" --data "$PLANES" --model vae --preset cpu --kl-weight 1
+train "$OUT/ae_swords" "$ES" --data "$SWORDS" --model ae --preset cpu --init atlasnet
+train "$OUT/vae_swords" "$ES" --data "$SWORDS" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0
+train "$RESULTS/01_ae_planes/ae" "$EP" --data "$PLANES" --model ae --preset cpu --init atlasnet
+train "$OUT/vae_planes" "$EVP" --data "$PLANES" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0
 
 table "Reconstruction (test split) and samples z ~ N(0, I)" "| data | model | epochs | train s | chamfer x1e3 | F-score | active dims | samples MMD x1e3 | COV % | 1-NNA % |"
 for set in swords planes; do

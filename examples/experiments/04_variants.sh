@@ -10,10 +10,10 @@ run_set() {
     local set=$1 SRC=$2 E=$3 base=$4 EB=$5
     local N
     N=$(gen_count "$SRC")
-    train "$base" "$EB" --data "$SRC" --model vae --preset cpu --kl-weight 1
-    train "$OUT/no_relu_end_$set" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1 --no-relu-end
-    train "$OUT/no_fc_$set" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1 --no-fc
-    train "$OUT/kl0.1_$set" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 0.1
+    train "$base" "$EB" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0
+    train "$OUT/no_relu_end_$set" "$E" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0 --no-relu-end
+    train "$OUT/no_fc_$set" "$E" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0 --no-fc
+    train "$OUT/kl0.1_$set" "$E" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight 0.1 --kl-warmup 0 --logvar-init 0
     table "VAE variants on $set (reconstruction: test split; samples z ~ N(0, I) vs $N unseen reference shapes)" \
         "| variant | epochs | train s | chamfer x1e3 | F-score | active dims | final KL (nats) | samples MMD x1e3 | COV % | 1-NNA % |"
     local v D label

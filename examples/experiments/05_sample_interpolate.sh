@@ -17,8 +17,8 @@ for set in $SETS; do
     fi
     W=$(( E / 6 > 0 ? E / 6 : 1 ))
     LOG=$RESULTS/03_vae/vae_$set
-    train "$LOG" "$EL" --data "$SRC" --model vae --preset cpu --kl-weight 1
-    train "$SCALED" "$E" --data "$SRC" --model vae --preset cpu --kl-weight "$KL" --kl-warmup "$W" --logvar-init -6
+    train "$LOG" "$EL" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0
+    train "$SCALED" "$E" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight "$KL" --kl-warmup "$W" --logvar-init -6
     N=$(gen_count "$SRC")
     # two test shapes: the first and the fourth of the test split
     reconstruct "$LOG/model.ckpt" "$SRC" "$OUT/ends_$set" 4

@@ -11,10 +11,10 @@ init 06_transfer "transfer learning: multi-class AE pretraining, fine-tuning on 
 if [ "$QUICK" = 1 ]; then PRETRAIN=${PRETRAIN:-procedural:all:10:1}; else PRETRAIN=${PRETRAIN:-procedural:all:200:1}; fi
 EPRE=$(epochs ${PRETRAIN_EPOCHS:-10})
 ES=$(epochs 120)
-train "$OUT/pretrain" "$EPRE" --data "$PRETRAIN" --model ae --preset cpu
-train "$OUT/finetune" "$ES" --data "$SWORDS" --model ae --preset cpu --init-from "$OUT/pretrain/model.ckpt"
+train "$OUT/pretrain" "$EPRE" --data "$PRETRAIN" --model ae --preset cpu --init atlasnet
+train "$OUT/finetune" "$ES" --data "$SWORDS" --model ae --preset cpu --init atlasnet --init-from "$OUT/pretrain/model.ckpt"
 SCRATCH=$RESULTS/03_vae/ae_swords
-train "$SCRATCH" "$ES" --data "$SWORDS" --model ae --preset cpu
+train "$SCRATCH" "$ES" --data "$SWORDS" --model ae --preset cpu --init atlasnet
 
 table "Swords test split" "| model | epochs on swords | train s | chamfer x1e3 | F-score |"
 eval_recon "$OUT/pretrain/model.ckpt" "$PRETRAIN"

@@ -23,13 +23,13 @@ else
     E=$(epochs 120) AE=$OUT/ae VLOG=$OUT/vae_log
 fi
 WARM=$(( E / 6 > 0 ? E / 6 : 1 ))   # KL warm-up over the first sixth of the epochs (20 of 120)
-train "$AE" "$E" --data "$SRC" --model ae --preset cpu
-train "$VLOG" "$E" --data "$SRC" --model vae --preset cpu --kl-weight 1
+train "$AE" "$E" --data "$SRC" --model ae --preset cpu --init atlasnet
+train "$VLOG" "$E" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight 1 --kl-warmup 0 --logvar-init 0
 EXTRA=()
 [ -n "${FREE_BITS:-}" ] && EXTRA=(--free-bits "$FREE_BITS")
 WEIGHTS=${KL_WEIGHTS:-1e-3 1e-4 3e-5 1e-5}
 for w in $WEIGHTS; do
-    train "$OUT/vae_kl$w" "$E" --data "$SRC" --model vae --preset cpu --kl-weight "$w" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
+    train "$OUT/vae_kl$w" "$E" --data "$SRC" --model vae --preset cpu --init atlasnet --kl-weight "$w" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
 done
 N=$(gen_count "$SRC")
 
@@ -82,7 +82,7 @@ done
 
 EA=${AE2VAE_EPOCHS:-$(( E / 2 > 0 ? E / 2 : 1 ))}
 T=$OUT/ae2vae_kl$CHOSEN
-train "$T" "$EA" --data "$SRC" --model vae --preset cpu --init-from "$AE/model.ckpt" --kl-weight "$CHOSEN" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
+train "$T" "$EA" --data "$SRC" --model vae --preset cpu --init atlasnet --init-from "$AE/model.ckpt" --kl-weight "$CHOSEN" --kl-warmup "$WARM" --logvar-init -6 "${EXTRA[@]}"
 vae_row "AE -> VAE ($EA epochs from the AE, KL weight $CHOSEN)" "$T" ae2vae
 T_CD=$V_CD T_NNA=$V_NNA
 

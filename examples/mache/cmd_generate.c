@@ -23,6 +23,7 @@ static void draw(sheet_writer *w, const mc_mesh *mesh, const int *patch, const u
 {
     mc_render_opts ro = mc_render_defaults();
     memcpy(ro.color, color, 3);
+    ro.fit = ro.frame = 1;   /* each shape framed so that thin ones show (a sword seen edge-on is a line) */
     mc_sheet_draw(&w->sheet, w->used++, mesh, patch, &ro, label);
 }
 

@@ -34,7 +34,7 @@ static void file_label(const char *path, char *out, size_t n)
 int cmd_render(int argc, char **argv)
 {
     const char *out = NULL, *color = NULL;
-    int cols = 0, size = 256, labels = 0, wire = 0, patches = 0, pairs = 0, ortho = 0, smooth = 0, no_fit = 0;
+    int cols = 0, size = 256, labels = 0, wire = 0, patches = 0, pairs = 0, ortho = 0, smooth = 0, no_fit = 0, fixed_view = 0;
     mc_render_opts ro = mc_render_defaults();
     const mc_opt opts[] = {
         {"out", OPT_STR, &out, "the picture to write (PNG)"},
@@ -51,6 +51,8 @@ int cmd_render(int argc, char **argv)
         {"elevation", OPT_FLOAT, &ro.elevation, "camera elevation in degrees (default 25)"},
         {"point-size", OPT_FLOAT, &ro.point_radius, "splat radius for point clouds, in units of the shape's radius"},
         {"no-fit", OPT_FLAG, &no_fit, "keep coordinates as they are (shapes already in the unit ball)"},
+        {"fixed-view", OPT_FLAG, &fixed_view, "keep the camera at --azimuth/--elevation and scale the shape's ball to the cell "
+                                              "(default: turn towards the widest side and fill the cell with the shape)"},
         {NULL, 0, NULL, NULL}};
     const char **files = mc_malloc(sizeof(char *) * (size_t)argc);
     int nfiles = 0, rc = mc_parse_args(argc, argv, opts, "FILE... --out PNG [options]", files, argc, &nfiles);
@@ -86,6 +88,7 @@ int cmd_render(int argc, char **argv)
     ro.fov = ortho ? 0 : ro.fov;
     ro.smooth = smooth;
     ro.fit = !no_fit;
+    ro.frame = !fixed_view;
 
     mc_sheet sheet;
     mc_sheet_init(&sheet, nfiles, cols, size, labels);
