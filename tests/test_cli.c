@@ -76,6 +76,7 @@ int main(int argc, char **argv)
     mistake("train --data procedural:sword:10", "--out");
     mistake("train --data procedural:sword:10 --out /tmp/x --model gan", "ae or vae");
     mistake("train --data procedural:sword:10 --out /tmp/x --preset huge", "unknown preset");
+    mistake("train --data procedural:sword:10 --out /tmp/x --init xavier", "template or atlasnet");
     mistake("info /nonexistent/model.ckpt", "cannot open");
     mistake("eval --ckpt /nonexistent.ckpt", "--data");
     mistake("sample --ckpt /nonexistent.ckpt --out /tmp/x", "cannot open");
@@ -132,6 +133,15 @@ int main(int argc, char **argv)
     snprintf(a, sizeof a, "%s/run/model.ckpt", dir);
     snprintf(b, sizeof b, "%s/half/model.ckpt", dir);
     CHECK(same_file(a, b), "a resumed run ends with the same checkpoint, byte for byte");
+    snprintf(args, sizeof args, "info %s/half/model.ckpt", dir);
+    CHECK(run(args) == 0 && strstr(out, "init=template"), "the checkpoint records the default template init");
+    /* --init atlasnet travels in the checkpoint: a resumed run keeps it */
+    snprintf(args, sizeof args, "train --data procedural:sword:10 --model ae --preset tiny --init atlasnet --epochs 1 --batch 4 --out %s/atl --quiet", dir);
+    CHECK(run(args) == 0, "--init atlasnet: %s", errtext);
+    snprintf(args, sizeof args, "train --resume %s/atl --epochs 2 --quiet", dir);
+    CHECK(run(args) == 0, "resume --init atlasnet: %s", errtext);
+    snprintf(args, sizeof args, "info %s/atl/model.ckpt", dir);
+    CHECK(run(args) == 0 && strstr(out, "init=atlasnet"), "a resumed --init atlasnet run keeps it");
     snprintf(a, sizeof a, "%s/run/log.csv", dir);
     snprintf(b, sizeof b, "%s/half/log.csv", dir);
     f = fopen(b, "r");
