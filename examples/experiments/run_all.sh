@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run experiments 1-7 in order (each reuses the models of the earlier ones), then print a summary: every
+# Run experiments 1-7, 9 and 10 in order (each reuses the models of the earlier ones), then print a summary: every
 # results.md's tables. The same environment variables as the scripts (QUICK=1 for a smoke test of all).
 # Sequential and one core per run: about 2 hours at full speed on one core with the defaults.
 # EXP7_PLANES=1 also runs experiment 7 on planes (KL_WEIGHTS_PLANES, default "3e-5 1e-5").
@@ -10,7 +10,7 @@ if [ "${QUICK:-0}" = 1 ]; then RESULTS=${RESULTS:-results/quick}; else RESULTS=$
 export RESULTS
 unset OUT
 T0=$(date +%s)
-for s in 01_ae_planes 02_ae_random_latents 03_vae 04_variants 05_sample_interpolate 06_transfer 07_past_the_log; do
+for s in 01_ae_planes 02_ae_random_latents 03_vae 04_variants 05_sample_interpolate 06_transfer 07_past_the_log 09_template_init 10_default_vae; do
     bash "$HERE/$s.sh"
 done
 S7P=
@@ -22,7 +22,7 @@ fi
 echo
 echo "==================== summary ($(( $(date +%s) - T0 )) s)"
 cd "$ROOT"
-for s in 01_ae_planes 02_ae_random_latents 03_vae 04_variants 05_sample_interpolate 06_transfer 07_past_the_log $S7P; do
+for s in 01_ae_planes 02_ae_random_latents 03_vae 04_variants 05_sample_interpolate 06_transfer 07_past_the_log $S7P 09_template_init 10_default_vae; do
     f=$RESULTS/$s/results.md
     echo
     head -1 "$f"
