@@ -9,6 +9,7 @@ init 10_default_vae "the default VAE against the AE"
 PLANES10=${PLANES10:-$([ "$QUICK" = 1 ] && echo "$PLANES" || echo procedural:plane:400)}
 SETS10=${SETS10:-swords planes}
 SWEEP10=${SWEEP10:-3e-6 3e-5}        # KL weights besides the default, on swords at the default epochs
+QUICK_EPOCHS=(); [ "$QUICK" = 1 ] && QUICK_EPOCHS=(--epochs 1)   # a smoke test only
 LONG10=${LONG10:-}                    # e.g. 120: swords also at the long schedule of experiments 3 and 9
 
 table "Default VAE vs AE (test split; cpu preset, default epochs unless said)" \
@@ -20,7 +21,7 @@ for set in $SETS10; do
         D=$OUT/${m}_$set
         if [ -f "$D/model.ckpt" ] && grep -q '^trained' "$D/train.log" 2>/dev/null; then echo "  reusing $D"; else
             mkdir -p "$D"
-            run $LINEBUF "$MACHE" train --data "$SRC" --model $m --out "$D" > "$D/train.log" 2>&1 || { tail -5 "$D/train.log" >&2; exit 1; }
+            run $LINEBUF "$MACHE" train --data "$SRC" --model $m --out "$D" "${QUICK_EPOCHS[@]}" > "$D/train.log" 2>&1 || { tail -5 "$D/train.log" >&2; exit 1; }
         fi
     done
     eval_recon "$OUT/ae_$set/model.ckpt" "$SRC"; AE_CD=$CD
@@ -32,7 +33,7 @@ for set in $SETS10; do
             D=$OUT/vae_kl${w}_$set
             if [ -f "$D/model.ckpt" ] && grep -q '^trained' "$D/train.log" 2>/dev/null; then echo "  reusing $D"; else
                 mkdir -p "$D"
-                run $LINEBUF "$MACHE" train --data "$SRC" --model vae --kl-weight "$w" --out "$D" > "$D/train.log" 2>&1 || { tail -5 "$D/train.log" >&2; exit 1; }
+                run $LINEBUF "$MACHE" train --data "$SRC" --model vae --kl-weight "$w" --out "$D" "${QUICK_EPOCHS[@]}" > "$D/train.log" 2>&1 || { tail -5 "$D/train.log" >&2; exit 1; }
             fi
             eval_recon "$D/model.ckpt" "$SRC"
             row "| $set | VAE, --kl-weight $w (other defaults) | $(awk -F, 'END { print $1 }' "$D/log.csv") | $(train_seconds "$D") | $CD | $FS | $(awk -v a="$CD" -v b="$AE_CD" 'BEGIN { printf "%.2f", a / b }') | $(active_dims "$D") | $(awk -F, 'END { print $6 }' "$D/log.csv") |"
