@@ -101,6 +101,30 @@ static void camera_setup(camera *c, const mc_render_opts *o, const mc_mesh *m, i
     if (!(r2 > 0)) return;
     c->scale = 1 / sqrtf(r2);
     if (!o->frame) return;
+    /* A long thin shape (a sword) lies along the cell's diagonal, which is sqrt(2) longer than its
+     * side: the camera rolls by up to 45 degrees as the projected aspect ratio goes from 1.5 to 3 (the
+     * long axis then runs from lower left to upper right). */
+    float ext[2][2] = {{INFINITY, -INFINITY}, {INFINITY, -INFINITY}};
+    for (int i = 0; i < m->nverts; i++) {
+        float d[3];
+        for (int k = 0; k < 3; k++) d[k] = m->verts[3 * i + k] - c->centre[k];
+        float x = dot3(d, c->right), y = dot3(d, c->up);
+        if (!isfinite(x + y)) continue;
+        ext[0][0] = fminf(ext[0][0], x); ext[0][1] = fmaxf(ext[0][1], x);
+        ext[1][0] = fminf(ext[1][0], y); ext[1][1] = fmaxf(ext[1][1], y);
+    }
+    float wx = ext[0][1] - ext[0][0], wy = ext[1][1] - ext[1][0];
+    float aspect = wx > wy ? wx / wy : wy / wx;   /* NaN or infinite for a point or a line: fmaxf/fminf clamp */
+    float roll = 0.78539816f * fminf(1, fmaxf(0, (aspect - 1.5f) / 1.5f)) * (wy > wx ? 1 : -1);
+    if (roll != 0) {
+        float cr = cosf(roll), sr = sinf(roll), right[3], up[3];
+        for (int k = 0; k < 3; k++) {
+            right[k] = cr * c->right[k] + sr * c->up[k];
+            up[k] = -sr * c->right[k] + cr * c->up[k];
+        }
+        memcpy(c->right, right, sizeof right);
+        memcpy(c->up, up, sizeof up);
+    }
     /* Fill the cell with the shape's projected extent instead of its bounding ball (a long thin shape
      * fills a small part of its ball's disc): the largest scale s at which every vertex stays inside,
      * s |x| <= t (dist + s depth) with t = tan(half fov) in perspective, s |x| <= 1 orthographic. At

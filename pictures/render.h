@@ -12,8 +12,9 @@ typedef struct mc_render_opts {
     int wire;                  /* dark lines: patch borders when patch ids are given, else every edge */
     int smooth;                /* interpolate vertex normals (needs consistent winding) instead of facets */
     int fit;                   /* first centre the shape and scale it into the unit ball */
-    int frame;                 /* with fit: turn the camera towards the shape's widest side, and scale its
-                                  projected extent (not its ball) to the cell */
+    int frame;                 /* with fit: turn the camera towards the shape's widest side, lay a long
+                                  thin shape along the diagonal, and scale its projected extent (not
+                                  its ball) to the cell */
     float point_radius;        /* splat radius in world units for point clouds; 0 = from the count */
     int supersample;           /* samples per pixel along each axis, 1..4 */
 } mc_render_opts;

@@ -324,6 +324,30 @@ static void test_frame(void)
     CHECK(cover[0][1] > 1.8f * cover[0][0] && cover[1][1] > 1.8f * cover[1][0],
           "framed, the plate shows its wide side: covers %.3f vs %.3f (perspective), %.3f vs %.3f (orthographic)",
           cover[0][1], cover[0][0], cover[1][1], cover[1][0]);
+    /* a stick (a blade: 0.1 x 1.6 x 0.04) stands upright unframed; framed it lies along the diagonal */
+    mc_mesh stick = {0};
+    add_cube(&stick, 0, 0, 0, 0.5f);
+    for (int i = 0; i < stick.nverts; i++) { stick.verts[3 * i] *= 0.1f; stick.verts[3 * i + 1] *= 1.6f; stick.verts[3 * i + 2] *= 0.04f; }
+    int span[2][2];   /* [frame][x or y]: columns and rows the stick reaches */
+    for (int frame = 0; frame < 2; frame++) {
+        mc_render_opts so = mc_render_defaults();
+        so.fit = 1;
+        so.frame = frame;
+        mc_image_fill(img, white);
+        mc_render_mesh(img, 0, 0, 128, 128, &stick, NULL, &so);
+        int x0 = 128, x1 = -1, y0 = 128, y1 = -1;
+        for (int y = 0; y < 128; y++)
+            for (int x = 0; x < 128; x++)
+                if (memcmp(px(img, x, y), white, 3)) { x0 = x < x0 ? x : x0; x1 = x > x1 ? x : x1; y0 = y < y0 ? y : y0; y1 = y > y1 ? y : y1; }
+        span[frame][0] = x1 - x0 + 1; span[frame][1] = y1 - y0 + 1;
+        int top_right = 0;
+        for (int y = 0; y < 40; y++) for (int x = 88; x < 128; x++) top_right += memcmp(px(img, x, y), white, 3) != 0;
+        if (frame) CHECK(top_right > 0, "the framed stick's end is in the upper right");
+    }
+    CHECK(span[0][0] < 30 && span[0][1] > 90, "unframed, the stick stands upright: %d x %d pixels", span[0][0], span[0][1]);
+    CHECK(span[1][0] > 80 && span[1][1] > 80, "framed, it lies along the diagonal: %d x %d pixels", span[1][0], span[1][1]);
+    free_mesh(&stick);
+
     /* the cube: the same view, so the same picture up to scale; a lit top above the centre as before */
     mc_render_opts o = mc_render_defaults();
     o.fit = o.frame = 1;
