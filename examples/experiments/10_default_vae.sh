@@ -12,18 +12,27 @@ SWEEP10=${SWEEP10:-3e-6 3e-5}        # KL weights besides the default, on swords
 QUICK_EPOCHS=(); [ "$QUICK" = 1 ] && QUICK_EPOCHS=(--epochs 1)   # a smoke test only
 LONG10=${LONG10:-}                    # e.g. 120: swords also at the long schedule of experiments 3 and 9
 
+# train_defaults DIR ARGS... : mache train ARGS --out DIR, nothing else (lib.sh's train sets epochs and the
+# LR step); reuses a finished run in DIR (09's planes AE is this very run: copy it here to save its time)
+train_defaults() {
+    local dir=$1
+    shift
+    if [ -f "$dir/model.ckpt" ] && grep -q '^trained' "$dir/train.log" 2>/dev/null; then
+        echo "  reusing $dir"
+        echo "# reused $dir, trained earlier by: $(cat "$dir/command.txt" 2>/dev/null || echo '?')" >> "$OUT/.commands"
+        return 0
+    fi
+    mkdir -p "$dir"
+    echo "mache train $* --out $dir" > "$dir/command.txt"
+    run $LINEBUF "$MACHE" train "$@" --out "$dir" "${QUICK_EPOCHS[@]}" > "$dir/train.log" 2>&1 || { tail -5 "$dir/train.log" >&2; exit 1; }
+}
+
 table "Default VAE vs AE (test split; cpu preset, default epochs unless said)" \
       "| data | model | epochs | train s | chamfer x1e3 | F-score | ratio to the AE | active dims | KL (nats, last epoch) |"
 for set in $SETS10; do
     if [ $set = swords ]; then SRC=$SWORDS; else SRC=$PLANES10; fi
     # no flags but data and output: every default, epochs included
-    for m in ae vae; do
-        D=$OUT/${m}_$set
-        if [ -f "$D/model.ckpt" ] && grep -q '^trained' "$D/train.log" 2>/dev/null; then echo "  reusing $D"; else
-            mkdir -p "$D"
-            run $LINEBUF "$MACHE" train --data "$SRC" --model $m --out "$D" "${QUICK_EPOCHS[@]}" > "$D/train.log" 2>&1 || { tail -5 "$D/train.log" >&2; exit 1; }
-        fi
-    done
+    for m in ae vae; do train_defaults "$OUT/${m}_$set" --data "$SRC" --model $m; done
     eval_recon "$OUT/ae_$set/model.ckpt" "$SRC"; AE_CD=$CD
     row "| $set | AE (defaults) | $(awk -F, 'END { print $1 }' "$OUT/ae_$set/log.csv") | $(train_seconds "$OUT/ae_$set") | $CD | $FS | 1.00 | - | - |"
     eval_recon "$OUT/vae_$set/model.ckpt" "$SRC"
@@ -31,10 +40,7 @@ for set in $SETS10; do
     if [ $set = swords ]; then
         for w in $SWEEP10; do
             D=$OUT/vae_kl${w}_$set
-            if [ -f "$D/model.ckpt" ] && grep -q '^trained' "$D/train.log" 2>/dev/null; then echo "  reusing $D"; else
-                mkdir -p "$D"
-                run $LINEBUF "$MACHE" train --data "$SRC" --model vae --kl-weight "$w" --out "$D" "${QUICK_EPOCHS[@]}" > "$D/train.log" 2>&1 || { tail -5 "$D/train.log" >&2; exit 1; }
-            fi
+            train_defaults "$D" --data "$SRC" --model vae --kl-weight "$w"
             eval_recon "$D/model.ckpt" "$SRC"
             row "| $set | VAE, --kl-weight $w (other defaults) | $(awk -F, 'END { print $1 }' "$D/log.csv") | $(train_seconds "$D") | $CD | $FS | $(awk -v a="$CD" -v b="$AE_CD" 'BEGIN { printf "%.2f", a / b }') | $(active_dims "$D") | $(awk -F, 'END { print $6 }' "$D/log.csv") |"
         done
