@@ -30,7 +30,7 @@ for SRC in $DATA; do
     case "$SRC" in procedural:*) "$MACHE" data --category "$NAME" --count 8 --out "$D/data" > /dev/null ;; esac
 
     echo "   2/5 train a VAE with mache's defaults ($E epochs; progress in $D/train.log)"
-    # the defaults: cpu preset, KL weight 1e-5 with a 5-epoch warm-up, logvar init -6, template init
+    # the defaults: cpu preset, KL weight 5e-6 with a 5-epoch warm-up, logvar init -6, template init
     # (the log's KL weight 1 collapses the posterior: examples/experiments/03_vae.sh)
     "$MACHE" train --data "$SRC" --model vae --epochs "$E" --lr-steps $(( E * 4 / 5 )) --out "$D/run" > "$D/train.log" 2>&1 \
         || { tail -5 "$D/train.log" >&2; exit 1; }

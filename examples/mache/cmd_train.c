@@ -92,7 +92,7 @@ static const char *usage = "--data SRC --model ae|vae --preset cpu|paper --out R
 int cmd_train(int argc, char **argv)
 {
     train_opts o = {.model = "vae", .preset = "cpu", .lr_steps = NULL, .template_ = "square", .init = "template", .epochs = -1, .batch = -1,
-                    .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 1e-5f, .kl_warmup = 5, .logvar_init = -6};
+                    .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 5e-6f, .kl_warmup = 5, .logvar_init = -6};
     const mc_opt opts[] = {
         {"data", OPT_STR, &o.data, "training shapes: a folder of meshes or procedural:CATEGORY:COUNT[:SEED]"},
         {"model", OPT_STR, &o.model, "ae or vae (default vae)"},
@@ -103,7 +103,7 @@ int cmd_train(int argc, char **argv)
         {"lr", OPT_FLOAT, &o.lr, "Adam learning rate (default 1e-3)"},
         {"lr-steps", OPT_STR, &o.lr_steps, "epochs at which the rate is divided by 10 (default: paper 100, cpu 20)"},
         {"seed", OPT_INT, &o.seed, "seed for the initial weights, shuffling and sampling (default 1)"},
-        {"kl-weight", OPT_FLOAT, &o.kl_weight, "weight of the KL term (VAE; default 1e-5: the KL is summed over the latent dimensions, "
+        {"kl-weight", OPT_FLOAT, &o.kl_weight, "weight of the KL term (VAE; default 5e-6: the KL is summed over the latent dimensions, "
                                              "the Chamfer is a per-point mean ~1e-3; the log's 1 collapses the posterior)"},
         {"kl-warmup", OPT_FLOAT, &o.kl_warmup, "epochs over which the KL weight ramps up from 0 (default 5; 0: none, as in the log)"},
         {"free-bits", OPT_FLOAT, &o.free_bits, "nats per latent dimension left free of KL pressure (default 0)"},
