@@ -7,7 +7,7 @@
 
 atlas_train_opts atlas_train_defaults(int epochs)
 {
-    atlas_train_opts o = {.epochs = epochs, .batch = 16, .lr = 1e-3f, .n_lr_steps = 1, .seed = 1, .kl_weight = 1};
+    atlas_train_opts o = {.epochs = epochs, .batch = 16, .lr = 1e-3f, .n_lr_steps = 1, .seed = 1, .kl_weight = 5e-6f, .kl_warmup = 5};
     o.lr_steps[0] = epochs * 4 / 5;
     return o;
 }

@@ -25,7 +25,8 @@ typedef struct atlas_train_opts {
     float    free_bits;                   /* nats per latent dimension free of KL pressure (0: off) */
 } atlas_train_opts;
 
-/* batch 16, lr 1e-3, one LR step at 80% of the epochs, seed 1, KL weight 1, no warm-up. */
+/* mache train's defaults: batch 16, lr 1e-3, one LR step at 80% of the epochs, seed 1, KL weight 5e-6
+ * with a 5-epoch warm-up (README, experiment 10; the log's VAE is kl_weight 1, kl_warmup 0). */
 atlas_train_opts atlas_train_defaults(int epochs);
 float atlas_lr_at(const atlas_train_opts *o, int epoch);
 /* The KL weight at step `step` of epoch `epoch` (warm-up ramps linearly over the steps). */
