@@ -81,7 +81,7 @@ static void portable_kernel(int kc, const float *restrict a, long a_rs, long a_k
 #undef NR
 
 static const mc_gemm_arch portable_arch = {
-    .name = "portable", .mr = PMR, .nr = PNR, .kc = 256, .mc = 32 * PMR, .l2_bytes = 512 * 1024,
+    .name = "portable", .mr = PMR, .nr = PNR, .kgrain = 1, .kpack = 1, .kc = 256, .mc = 32 * PMR, .l2_bytes = 512 * 1024,
     .kernel = portable_kernel,
     .pack_a = {pack_a_rows_plain, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols_plain},
 };
@@ -133,7 +133,52 @@ int mc_gemm_set_kernel(const char *name)
     return 0;
 }
 
-const char *mc_gemm_kernel_name(void) { return current_arch()->name; }
+/* ---- precision: fp32, or bf16 inputs (on AMX where usable, else the fp32 kernel on rounded packs) ---- */
+static _Atomic int precision = MC_GEMM_FP32;
+
+void mc_gemm_set_precision(mc_gemm_precision p) { atomic_store(&precision, (int)p); }
+mc_gemm_precision mc_gemm_get_precision(void) { return (mc_gemm_precision)atomic_load(&precision); }
+
+int mc_gemm_precision_parse(const char *name, mc_gemm_precision *p)
+{
+    if (name && !strcmp(name, "fp32")) *p = MC_GEMM_FP32;
+    else if (name && !strcmp(name, "bf16")) *p = MC_GEMM_BF16;
+    else return 1;
+    return 0;
+}
+
+float mc_bf16_round(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) u |= 0x400000u;          /* NaN: keep it quiet, and a NaN */
+    else u += 0x7fffu + ((u >> 16) & 1);                          /* ties to even */
+    u &= 0xffff0000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static void round_bf16(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = mc_bf16_round(x[i]);
+}
+
+/* The AMX tile is 16 x 16 x 32: a multiply thinner than that would mostly multiply padding. */
+static const mc_gemm_arch *bf16_arch(const mc_gemm_arch *ar, int M, int N, int K)
+{
+#if defined(__x86_64__)
+    if (ar == &mc_gemm_arch_avx512 && M >= 16 && N >= 16 && K >= 16 && mc_gemm_amx_usable())
+        return &mc_gemm_arch_amx;
+#endif
+    (void)M; (void)N; (void)K;
+    return ar;
+}
+
+const char *mc_gemm_kernel_name(void)
+{
+    const mc_gemm_arch *ar = current_arch();
+    return mc_gemm_get_precision() == MC_GEMM_BF16 ? bf16_arch(ar, 1 << 20, 1 << 20, 1 << 20)->name : ar->name;
+}
 
 /* ---- packing buffers: a pool reused across calls (training calls gemm thousands of times per epoch).
  * A caller takes a free entry for the length of one call and gives it back; entries are never unlinked,
@@ -192,22 +237,31 @@ static blocking block_sizes(const mc_gemm_arch *ar, int M, int N, int K)
 
 /* Packing copies every element once to use it many times: a micro-panel of A is used once per NR columns
  * of C, one of B once per MR rows. With only a tile or two across, the kernel reads the operand in place
- * instead (B stored K x N, or A in either layout; the transposing copy of B is the one it cannot skip). */
-static int a_in_place(const mc_gemm_arch *ar, int N) { return N <= ar->nr; }
-static int b_in_place(const mc_gemm_arch *ar, int trans_b, int M) { return !trans_b && M <= 2 * ar->mr; }
+ * instead (B stored K x N, or A in either layout; the transposing copy of B is the one it cannot skip).
+ * Rounded (bf16) inputs and the bf16 kernel's pairs exist only in packed form. */
+static int a_in_place(const mc_gemm_arch *ar, int rnd, int N) { return !rnd && ar->kpack == 1 && N <= ar->nr; }
+static int b_in_place(const mc_gemm_arch *ar, int rnd, int trans_b, int M)
+{
+    return !rnd && ar->kpack == 1 && !trans_b && M <= 2 * ar->mr;
+}
 
-/* One thread's multiply: the five loops of the GotoBLAS algorithm around the micro-kernel. */
-static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M, int N, int K,
+/* float slots a packed row (of A) or column (of B) of kc values takes */
+static size_t packed_depth(const mc_gemm_arch *ar, int kc) { return (size_t)round_up(kc, ar->kgrain) / ar->kpack; }
+
+/* One thread's multiply: the five loops of the GotoBLAS algorithm around the micro-kernel. rnd: round the
+ * packed inputs to bf16 (the fp32 kernels' bf16 mode). */
+static void gemm_serial(const mc_gemm_arch *ar, int rnd, int trans_a, int trans_b, int M, int N, int K,
                         float alpha, const float *A, int lda, const float *B, int ldb,
                         float beta, float *C, int ldc)
 {
     const int mr = ar->mr, nr = ar->nr;
     const blocking bl = block_sizes(ar, M, N, K);
-    const int direct_a = a_in_place(ar, N), direct_b = b_in_place(ar, trans_b, M);
+    const int direct_a = a_in_place(ar, rnd, N), direct_b = b_in_place(ar, rnd, trans_b, M);
 
     pack_buf *pb = pack_buf_take();
-    float *Ap = direct_a ? NULL : grow(&pb->a, &pb->acap, (size_t)bl.mc * bl.kc);
-    float *Bp = direct_b ? NULL : grow(&pb->b, &pb->bcap, (size_t)bl.nc * bl.kc);
+    float *Ap = direct_a ? NULL : grow(&pb->a, &pb->acap, (size_t)bl.mc * packed_depth(ar, bl.kc));
+    float *Bp = direct_b ? NULL : grow(&pb->b, &pb->bcap, (size_t)bl.nc * packed_depth(ar, bl.kc));
+    if (ar->setup) ar->setup();
     /* where A(i, k) and B(k, j) are found: element strides along rows (i) and along k */
     const long a_rs = direct_a && !trans_a ? lda : 1, a_ks = !direct_a ? mr : trans_a ? lda : 1;
     const long b_ks = direct_b ? ldb : nr;
@@ -216,16 +270,23 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
         int nc = N - jc < bl.nc ? N - jc : bl.nc;
         for (int pc = 0; pc < K; pc += bl.kc) {
             int kc = K - pc < bl.kc ? K - pc : bl.kc;
+            const size_t depth = packed_depth(ar, kc);
             float beta_pass = pc == 0 ? beta : 1.0f;   /* later passes accumulate onto the first */
-            if (!direct_b) ar->pack_b[trans_b != 0](B, ldb, pc, jc, kc, nc, Bp);
+            if (!direct_b) {
+                ar->pack_b[trans_b != 0](B, ldb, pc, jc, kc, nc, Bp);
+                if (rnd) round_bf16(Bp, (size_t)round_up(nc, nr) * depth);
+            }
             for (int ic = 0; ic < M; ic += bl.mc) {
                 int mc = M - ic < bl.mc ? M - ic : bl.mc;
-                if (!direct_a) ar->pack_a[trans_a != 0](A, lda, ic, pc, mc, kc, Ap);
+                if (!direct_a) {
+                    ar->pack_a[trans_a != 0](A, lda, ic, pc, mc, kc, Ap);
+                    if (rnd) round_bf16(Ap, (size_t)round_up(mc, mr) * depth);
+                }
                 for (int ir = 0; ir < mc; ir += mr) {
-                    const float *a = !direct_a ? Ap + (size_t)ir * kc
+                    const float *a = !direct_a ? Ap + (size_t)ir * depth
                                    : trans_a ? A + (size_t)pc * lda + ic + ir : A + (size_t)(ic + ir) * lda + pc;
                     for (int jr = 0; jr < nc; jr += nr) {
-                        const float *b = direct_b ? B + (size_t)pc * ldb + jc + jr : Bp + (size_t)jr * kc;
+                        const float *b = direct_b ? B + (size_t)pc * ldb + jc + jr : Bp + (size_t)jr * depth;
                         ar->kernel(kc, a, a_rs, a_ks, b, b_ks, C + (size_t)(ic + ir) * ldc + jc + jr, ldc,
                                    mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr, alpha, beta_pass);
                     }
@@ -240,7 +301,7 @@ static void gemm_serial(const mc_gemm_arch *ar, int trans_a, int trans_b, int M,
 /* The work of the busiest thread when C is cut into nt slabs of whole tiles along M (or N), in
  * multiply-adds: its padded tiles, plus its packing at ~24 multiply-adds per element copied. A thread
  * re-packs its rows of A once per NC block of its columns, and packs all of its columns of B. */
-static double slab_cost(const mc_gemm_arch *ar, int trans_b, int M, int N, int K, int nt, int along_m)
+static double slab_cost(const mc_gemm_arch *ar, int rnd, int trans_b, int M, int N, int K, int nt, int along_m)
 {
     int m = along_m ? ceil_div(ceil_div(M, ar->mr), nt) * ar->mr : M;
     int n = along_m ? N : ceil_div(ceil_div(N, ar->nr), nt) * ar->nr;
@@ -248,8 +309,8 @@ static double slab_cost(const mc_gemm_arch *ar, int trans_b, int M, int N, int K
     if (n > N) n = N;
     blocking bl = block_sizes(ar, m, n, K);
     double work = (double)round_up(m, ar->mr) * round_up(n, ar->nr) * K;
-    double packed_a = a_in_place(ar, n) ? 0 : (double)m * K * ceil_div(n, bl.nc);
-    double packed_b = b_in_place(ar, trans_b, m) ? 0 : (double)K * n;
+    double packed_a = a_in_place(ar, rnd, n) ? 0 : (double)m * K * ceil_div(n, bl.nc);
+    double packed_b = b_in_place(ar, rnd, trans_b, m) ? 0 : (double)K * n;
     return work + 24 * (packed_a + packed_b);
 }
 #endif
@@ -289,6 +350,11 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
         return;
     }
     const mc_gemm_arch *ar = current_arch();
+    int rnd = 0;
+    if (mc_gemm_get_precision() == MC_GEMM_BF16) {
+        ar = bf16_arch(ar, M, N, K);
+        rnd = ar->kpack == 1;
+    }
     int nt = 1;
 #ifdef _OPENMP
     if ((double)M * N * K >= (1 << 19) && !omp_in_parallel()) nt = omp_get_max_threads();
@@ -296,11 +362,11 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
     const int tm = ceil_div(M, ar->mr), tn = ceil_div(N, ar->nr);
     if (nt > (tm > tn ? tm : tn)) nt = tm > tn ? tm : tn;
     if (nt <= 1) {
-        gemm_serial(ar, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_serial(ar, rnd, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
 #ifdef _OPENMP
-    const int split_m = slab_cost(ar, trans_b, M, N, K, nt, 1) <= slab_cost(ar, trans_b, M, N, K, nt, 0);
+    const int split_m = slab_cost(ar, rnd, trans_b, M, N, K, nt, 1) <= slab_cost(ar, rnd, trans_b, M, N, K, nt, 0);
     #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n_threads = omp_get_num_threads();
@@ -311,11 +377,11 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
         if (hi > dim) hi = dim;
         if (lo < hi) {
             if (split_m)
-                gemm_serial(ar, trans_a, trans_b, hi - lo, N, K, alpha,
+                gemm_serial(ar, rnd, trans_a, trans_b, hi - lo, N, K, alpha,
                             trans_a ? A + lo : A + (size_t)lo * lda, lda, B, ldb,
                             beta, C + (size_t)lo * ldc, ldc);
             else
-                gemm_serial(ar, trans_a, trans_b, M, hi - lo, K, alpha, A, lda,
+                gemm_serial(ar, rnd, trans_a, trans_b, M, hi - lo, K, alpha, A, lda,
                             trans_b ? B + (size_t)lo * ldb : B + lo, ldb,
                             beta, C + lo, ldc);
         }

@@ -17,12 +17,27 @@ void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
                  float alpha, const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
-/* Which kernel mc_gemm runs on this machine: "avx512", "avx2", or "portable". */
+/* Which kernel mc_gemm runs on this machine: "avx512", "avx2", or "portable" ("amx" for bf16, below). */
 const char *mc_gemm_kernel_name(void);
 
 /* Forces a kernel: "avx512", "avx2", "portable", or "auto" (the best this CPU has). Returns non-zero, and
  * changes nothing, if that kernel is unknown or this CPU lacks it. Without a call, the environment
  * variable MACHE_GEMM (same names) decides on first use, and otherwise "auto". */
 int mc_gemm_set_kernel(const char *name);
+
+/* The precision of the multiply's inputs: one process-wide setting, MC_GEMM_FP32 unless set.
+ * MC_GEMM_BF16: A and B are rounded to bfloat16 (8-bit significand, round to nearest even) as they are
+ * packed, and the exact products are summed in fp32; alpha, beta and C stay fp32. Where the CPU has
+ * AMX-BF16 and the OS grants its tiles, the large multiplies run on them (mc_gemm_kernel_name() says
+ * "amx"); elsewhere, and for multiplies thinner than a tile, the fp32 kernel runs on the rounded inputs,
+ * which gives the same products. mc_gemm_ref is unaffected (always the exact fp64 sum). */
+typedef enum { MC_GEMM_FP32, MC_GEMM_BF16 } mc_gemm_precision;
+void mc_gemm_set_precision(mc_gemm_precision p);
+mc_gemm_precision mc_gemm_get_precision(void);
+/* "fp32" or "bf16" into *p; non-zero (and *p unchanged) for any other name */
+int mc_gemm_precision_parse(const char *name, mc_gemm_precision *p);
+
+/* x rounded to the nearest bfloat16 (ties to even; NaN stays NaN), returned as a float */
+float mc_bf16_round(float x);
 
 #endif

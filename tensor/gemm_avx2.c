@@ -169,7 +169,7 @@ TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, 
 }
 
 const mc_gemm_arch mc_gemm_arch_avx2 = {
-    .name = "avx2", .mr = MR, .nr = NR, .kc = 256, .mc = 16 * MR, .l2_bytes = 512 * 1024,
+    .name = "avx2", .mr = MR, .nr = NR, .kgrain = 1, .kpack = 1, .kc = 256, .mc = 16 * MR, .l2_bytes = 512 * 1024,
     .kernel = kernel, .pack_a = {pack_a_rows, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols},
 };
 

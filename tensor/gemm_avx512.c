@@ -1,9 +1,15 @@
 /* The AVX-512 micro-kernel: a 14 x 32 tile of C lives in 28 zmm registers while the packed panels stream
- * past; each step of k loads two vectors of B and broadcasts 14 values of A straight from memory. */
+ * past; each step of k loads two vectors of B and broadcasts 14 values of A straight from memory.
+ * Below it, the bf16 kernel on AMX tiles, whose packing uses the same register transpose. */
+#define _DEFAULT_SOURCE   /* syscall(), to ask Linux for the AMX tile state */
 #include "tensor/gemm_kernels.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define MR 14
 #define NR 32
@@ -197,8 +203,211 @@ TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, 
 }
 
 const mc_gemm_arch mc_gemm_arch_avx512 = {
-    .name = "avx512", .mr = MR, .nr = NR, .kc = 512, .mc = 8 * MR, .l2_bytes = 512 * 1024,
+    .name = "avx512", .mr = MR, .nr = NR, .kgrain = 1, .kpack = 1, .kc = 512, .mc = 8 * MR, .l2_bytes = 512 * 1024,
     .kernel = kernel, .pack_a = {pack_a_rows, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols},
+};
+
+/* ---- bf16 on AMX: C[32 x 32] in four 16 x 16 fp32 tiles, += A[32 x 32] B[32 x 32] per tile instruction
+ * pair-row of k. Packed A: per 32 values of k, the panel's 32 rows of 16 bf16 pairs (a tile is 16 such
+ * rows, 64 bytes apart). Packed B: per pair of k, the panel's 32 columns as (B[k][j], B[k+1][j]) pairs
+ * (a tile is 16 pair-rows of 16 columns, 128 bytes apart). Both pad k to 32 and the panel with zeros. */
+#define AMX_TARGET __attribute__((target("avx512f,avx512bw,amx-tile,amx-bf16")))
+#define AMX_MR 32
+#define AMX_NR 32
+
+/* x rounded to bf16 (ties to even, NaN kept quiet), the 16 bits left in the high half of each lane */
+AMX_TARGET static inline __m512i bf16_high(__m512 x)
+{
+    __m512i u = _mm512_castps_si512(x);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    r = _mm512_mask_or_epi32(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), u, _mm512_set1_epi32(0x400000));
+    return _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
+}
+
+/* lane i: the pair (even[i], odd[i]) as two bf16 in one 32-bit slot, even in the low half */
+AMX_TARGET static inline __m512 bf16_pairs(__m512 even, __m512 odd)
+{
+    return _mm512_castsi512_ps(_mm512_or_si512(bf16_high(odd), _mm512_srli_epi32(bf16_high(even), 16)));
+}
+
+/* 32 consecutive floats (the first kn of them; the rest read as 0) as 16 bf16 pairs, in order */
+AMX_TARGET static inline __m512 bf16_run(const float *src, int kn)
+{
+    __mmask16 m0 = kn >= 16 ? 0xffff : kn <= 0 ? 0 : (__mmask16)((1u << kn) - 1);
+    __mmask16 m1 = kn >= 32 ? 0xffff : kn <= 16 ? 0 : (__mmask16)((1u << (kn - 16)) - 1);
+    __m512i lo = bf16_high(_mm512_maskz_loadu_ps(m0, src)), hi = bf16_high(_mm512_maskz_loadu_ps(m1, src + 16));
+    /* the high 16-bit word of each of the 32 lanes, in order */
+    const __m512i odd_words = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33,
+                                               31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_castsi512_ps(_mm512_permutex2var_epi16(lo, odd_words, hi));
+}
+
+static int k_pairs(int kc) { return (kc + 31) / 32 * 16; }
+
+/* op(A)(i,k) = A[i][k]: each row's run of 32 k is one row of the tile */
+AMX_TARGET static void amx_pack_a_rows(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    const int kp = k_pairs(kc);
+    for (int t = 0; t < mc; t += AMX_MR, dst += (size_t)AMX_MR * kp)
+        for (int r = 0; r < AMX_MR; r++) {
+            const float *src = A + (size_t)(i0 + t + r) * lda + p0;
+            for (int k = 0; k < kc; k += 32)
+                _mm512_storeu_ps(dst + ((size_t)k / 32 * AMX_MR + r) * 16,
+                                 t + r < mc ? bf16_run(src + k, kc - k) : _mm512_setzero_ps());
+        }
+}
+
+/* op(A)(i,k) = A[k][i]: pairs of rows of A give 16 rows' pairs at one k; a transpose turns 16 of them
+ * into 16 tile rows */
+AMX_TARGET static void amx_pack_a_cols(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
+{
+    const int kp = k_pairs(kc);
+    for (int t = 0; t < mc; t += AMX_MR, dst += (size_t)AMX_MR * kp)
+        for (int h = 0; h < 2; h++) {
+            int rows = mc - t - 16 * h;
+            __mmask16 mask = rows >= 16 ? 0xffff : rows <= 0 ? 0 : (__mmask16)((1u << rows) - 1);
+            for (int k = 0; k < kc; k += 32) {
+                __m512 v[16];
+                for (int q = 0; q < 16; q++) {
+                    int ke = k + 2 * q;
+                    const float *src = A + (size_t)(p0 + ke) * lda + i0 + t + 16 * h;
+                    __m512 e = ke < kc ? _mm512_maskz_loadu_ps(mask, src) : _mm512_setzero_ps();
+                    __m512 o = ke + 1 < kc ? _mm512_maskz_loadu_ps(mask, src + lda) : _mm512_setzero_ps();
+                    v[q] = bf16_pairs(e, o);
+                }
+                transpose16(v);
+                for (int i = 0; i < 16; i++)
+                    _mm512_storeu_ps(dst + ((size_t)k / 32 * AMX_MR + 16 * h + i) * 16, v[i]);
+            }
+        }
+}
+
+/* op(B)(k,j) = B[k][j]: rows k and k+1 pair up lane by lane */
+AMX_TARGET static void amx_pack_b_rows(const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    const int kp = k_pairs(kc);
+    for (int t = 0; t < nc; t += AMX_NR, dst += (size_t)AMX_NR * kp)
+        for (int h = 0; h < 2; h++) {
+            int cols = nc - t - 16 * h;
+            __mmask16 mask = cols >= 16 ? 0xffff : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1);
+            for (int q = 0; q < kp; q++) {
+                const float *src = B + (size_t)(p0 + 2 * q) * ldb + j0 + t + 16 * h;
+                __m512 e = 2 * q < kc ? _mm512_maskz_loadu_ps(mask, src) : _mm512_setzero_ps();
+                __m512 o = 2 * q + 1 < kc ? _mm512_maskz_loadu_ps(mask, src + ldb) : _mm512_setzero_ps();
+                _mm512_storeu_ps(dst + (size_t)q * AMX_NR + 16 * h, bf16_pairs(e, o));
+            }
+        }
+}
+
+/* op(B)(k,j) = B[j][k]: each row of B is a column's run of pairs; a transpose lays 16 columns side by side */
+AMX_TARGET static void amx_pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
+{
+    const int kp = k_pairs(kc);
+    for (int t = 0; t < nc; t += AMX_NR, dst += (size_t)AMX_NR * kp)
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < kc; k += 32) {
+                __m512 v[16];
+                for (int j = 0; j < 16; j++) {
+                    int col = t + 16 * h + j;
+                    v[j] = col < nc ? bf16_run(B + (size_t)(j0 + col) * ldb + p0 + k, kc - k) : _mm512_setzero_ps();
+                }
+                transpose16(v);
+                for (int q = 0; q < 16; q++)
+                    _mm512_storeu_ps(dst + ((size_t)k / 2 + q) * AMX_NR + 16 * h, v[q]);
+            }
+}
+
+/* Tiles 0-3: C (rows 0-15 / 16-31 x columns 0-15 / 16-31); 4, 5: A's two row halves; 6, 7: B's two
+ * column halves. The layout is the same for every call, so each thread loads it once per multiply. */
+static const struct {
+    unsigned char palette, start_row, reserved[14];
+    unsigned short colsb[16];   /* bytes per row */
+    unsigned char rows[16];
+} __attribute__((aligned(64))) amx_config = {
+    .palette = 1, .colsb = {64, 64, 64, 64, 64, 64, 64, 64}, .rows = {16, 16, 16, 16, 16, 16, 16, 16},
+};
+
+/* (a static object: GCC 12's _tile_loadconfig tells the compiler it reads only 8 bytes, so the stores
+ * that build a local config are dropped) */
+AMX_TARGET static void amx_setup(void) { _tile_loadconfig(&amx_config); }
+
+AMX_TARGET static void amx_kernel(int kc, const float *a, long a_rs, long a_ks, const float *b, long b_ks,
+                                  float *c, int ldc, int m, int n, float alpha, float beta)
+{
+    (void)a_rs; (void)a_ks; (void)b_ks;
+    /* a whole tile with nothing to scale goes straight between C and the tiles */
+    const int direct = m == AMX_MR && n == AMX_NR && alpha == 1 && (beta == 0 || beta == 1);
+    const long ldc_bytes = (long)ldc * sizeof(float);
+    if (direct && beta == 1) {
+        _tile_loadd(0, c, ldc_bytes);
+        _tile_loadd(1, c + 16, ldc_bytes);
+        _tile_loadd(2, c + 16L * ldc, ldc_bytes);
+        _tile_loadd(3, c + 16L * ldc + 16, ldc_bytes);
+    } else {
+        _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+    }
+    for (int k = 0; k < kc; k += 32, a += AMX_MR * 16, b += 16 * AMX_NR) {
+        _tile_loadd(4, a, 64);
+        _tile_loadd(5, a + 16 * 16, 64);
+        _tile_loadd(6, b, AMX_NR * 4);
+        _tile_loadd(7, b + 16, AMX_NR * 4);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    if (direct) {
+        _tile_stored(0, c, ldc_bytes);
+        _tile_stored(1, c + 16, ldc_bytes);
+        _tile_stored(2, c + 16L * ldc, ldc_bytes);
+        _tile_stored(3, c + 16L * ldc + 16, ldc_bytes);
+        return;
+    }
+    float t[AMX_MR * AMX_NR] __attribute__((aligned(64)));
+    _tile_stored(0, t, AMX_NR * 4);
+    _tile_stored(1, t + 16, AMX_NR * 4);
+    _tile_stored(2, t + 16 * AMX_NR, AMX_NR * 4);
+    _tile_stored(3, t + 16 * AMX_NR + 16, AMX_NR * 4);
+    __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < m; r++) {
+        float *cr = c + (long)r * ldc;
+        __m512 x0 = _mm512_mul_ps(va, _mm512_load_ps(t + r * AMX_NR));
+        __m512 x1 = _mm512_mul_ps(va, _mm512_load_ps(t + r * AMX_NR + 16));
+        if (beta != 0) {
+            x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k0, cr), x0);
+            x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k1, cr + 16), x1);
+        }
+        _mm512_mask_storeu_ps(cr, k0, x0);
+        _mm512_mask_storeu_ps(cr + 16, k1, x1);
+    }
+}
+
+/* AMX-BF16 and AMX-TILE in CPUID leaf 7, and Linux's permission for the tile data (asked once) */
+int mc_gemm_amx_usable(void)
+{
+    static _Atomic int state;   /* 0 not asked yet, 1 usable, -1 not */
+    int s = atomic_load(&state);
+    if (s) return s > 0;
+    unsigned eax, ebx, ecx, edx;
+    int ok = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1) && (edx >> 24 & 1) &&
+             __builtin_cpu_supports("avx512bw");
+#ifdef __linux__
+    enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+    ok = ok && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#else
+    ok = 0;
+#endif
+    atomic_store(&state, ok ? 1 : -1);
+    return ok;
+}
+
+const mc_gemm_arch mc_gemm_arch_amx = {
+    .name = "amx", .mr = AMX_MR, .nr = AMX_NR, .kgrain = 32, .kpack = 2, .kc = 512, .mc = 4 * AMX_MR,
+    .l2_bytes = 1024 * 1024, .kernel = amx_kernel, .pack_a = {amx_pack_a_rows, amx_pack_a_cols},
+    .pack_b = {amx_pack_b_rows, amx_pack_b_cols}, .setup = amx_setup,
 };
 
 #else

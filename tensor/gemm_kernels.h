@@ -20,17 +20,22 @@ typedef void (*mc_gemm_pack_b_fn)(const float *B, int ldb, int p0, int j0, int k
 typedef struct mc_gemm_arch {
     const char *name;
     int mr, nr;            /* register tile */
+    int kgrain, kpack;     /* packed panels pad k to a multiple of kgrain and hold kpack values per float slot
+                              (fp32: 1, 1; AMX bf16: 32, 2); the kernel then reads only packed panels */
     int kc;                /* depth of a packed block: MR x KC of A stays in L1 */
     int mc;                /* rows of A packed at a time (a multiple of MR) */
     int l2_bytes;          /* budget for the packed KC x NC block of B, kept in L2 */
     mc_gemm_kernel_fn kernel;
     mc_gemm_pack_a_fn pack_a[2];   /* [trans_a]: A stored M x K, or K x M */
     mc_gemm_pack_b_fn pack_b[2];   /* [trans_b]: B stored K x N, or N x K */
+    void (*setup)(void);           /* run by each thread before its kernel calls, or NULL */
 } mc_gemm_arch;
 
 #if defined(__x86_64__)
 extern const mc_gemm_arch mc_gemm_arch_avx512;   /* gemm_avx512.c */
 extern const mc_gemm_arch mc_gemm_arch_avx2;     /* gemm_avx2.c */
+extern const mc_gemm_arch mc_gemm_arch_amx;      /* gemm_avx512.c: bf16 inputs on AMX tiles */
+int mc_gemm_amx_usable(void);                    /* the CPU has AMX-BF16 and the OS grants its tiles */
 #endif
 
 #endif

@@ -1,5 +1,6 @@
 /* mc_gemm against the plain reference, for every kernel this machine has, every layout, odd sizes that
- * leave partial tiles and partial cache blocks, padded leading dimensions, and the alpha/beta cases. */
+ * leave partial tiles and partial cache blocks, padded leading dimensions, and the alpha/beta cases; in
+ * fp32 and in bf16 (against a bound derived from bf16's rounding). */
 #include "tests/harness.h"
 #include "tensor/gemm.h"
 #include "tensor/tensor.h"
@@ -32,7 +33,42 @@ static double worst_error(const float *got, const float *want, int M, int N, int
 
 static void fill(mc_rng *rng, float *x, size_t n) { mc_rng_fill_uniform(rng, x, (int64_t)n, -1, 1); }
 
-/* C0 is the initial C (with sentinels in the padding); NaN everywhere when beta == 0. */
+/* The bf16 bound for each element of C, against the exact product of the unrounded inputs: rounding a
+ * and b to 8 significant bits moves each product by at most (2u + u^2)|a b| with u = 2^-8, and fp32 sums
+ * K of them with at most K 2^-24 of their absolute sum; alpha, beta C and the store add a rounding each. */
+static void bf16_bounds(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, const float *C0, int ldc, double *bound)
+{
+    const double u = 1.0 / 256, e32 = 1.0 / (1 << 24);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double abs_sum = 0;
+            for (int p = 0; p < K; p++)
+                abs_sum += fabs((double)(trans_a ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]) *
+                                (trans_b ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j]));
+            double c0 = beta == 0 ? 0 : fabs((double)beta * C0[(size_t)i * ldc + j]);
+            bound[(size_t)i * N + j] = fabs(alpha) * abs_sum * (2 * u + u * u + (K + 2) * e32) * (1 + 4 * e32) +
+                                       3 * e32 * c0 + 1e-30;
+        }
+}
+
+/* worst |got - want| over its bound (sentinels and NaNs as in worst_error) */
+static double worst_bf16_error(const float *got, const float *want, const double *bound, int M, int N, int ldc)
+{
+    double worst = 0;
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double e = fabs((double)got[(size_t)i * ldc + j] - want[(size_t)i * ldc + j]) / bound[(size_t)i * N + j];
+            if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+        }
+        for (int j = N; j < ldc; j++)
+            if (got[(size_t)i * ldc + j] != SENTINEL) worst = INFINITY;
+    }
+    return worst;
+}
+
+/* C0 is the initial C (with sentinels in the padding); NaN everywhere when beta == 0. Each kernel in
+ * fp32 and in bf16 (which runs on AMX tiles in place of avx512 where the CPU has them). */
 static void run_case(const char **kernels, int nkernels, int trans_a, int trans_b, shape s,
                      float alpha, float beta, mc_rng *rng)
 {
@@ -53,6 +89,8 @@ static void run_case(const char **kernels, int nkernels, int trans_a, int trans_
             else if (beta == 0) C0[(size_t)i * ldc + j] = NAN;
     memcpy(want, C0, nc * sizeof *C0);
     mc_gemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, want, ldc);
+    double *bound = malloc((size_t)M * N * sizeof *bound);
+    bf16_bounds(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C0, ldc, bound);
 
     for (int t = 0; t < nkernels; t++) {
         mc_gemm_set_kernel(kernels[t]);
@@ -61,8 +99,16 @@ static void run_case(const char **kernels, int nkernels, int trans_a, int trans_
         double e = worst_error(got, want, M, N, ldc, K, alpha, beta);
         CHECK(e <= 1, "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g: error %.3g x tolerance", kernels[t],
               trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, beta, e);
+
+        mc_gemm_set_precision(MC_GEMM_BF16);
+        memcpy(got, C0, nc * sizeof *C0);
+        mc_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, got, ldc);
+        mc_gemm_set_precision(MC_GEMM_FP32);
+        e = worst_bf16_error(got, want, bound, M, N, ldc);
+        CHECK(e <= 1, "%s bf16 %c%c M=%d N=%d K=%d alpha=%g beta=%g: error %.3g x the bf16 bound", kernels[t],
+              trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, beta, e);
     }
-    free(A); free(B); free(C0); free(want); free(got);
+    free(A); free(B); free(C0); free(want); free(got); free(bound);
 }
 
 int main(void)
@@ -110,6 +156,33 @@ int main(void)
         float A[4] = {NAN, 1, 1, 1}, B[4] = {1, 1, 1, 1}, C2[4] = {1, 1, 1, 1};
         mc_gemm(0, 0, 2, 2, 2, 0, A, 2, B, 2, 2, C2, 2);
         CHECK(C2[0] == 2 && C2[3] == 2, "%s alpha=0: C != beta C (%g)", kernels[t], C2[0]);
+    }
+
+    /* bf16 rounds to nearest, ties to even, on every kernel: 1 + 2^-8 lies halfway between 1 and 1 + 2^-7
+     * and goes to 1 (even); 1 + 3 2^-8 lies between 1 + 2^-7 and 1 + 2^-6 and goes to 1 + 2^-6 (even).
+     * 48 x 48 x 48 reaches AMX. fp32 would give K (1 + 2^-8) and K (1 + 3 2^-8). */
+    CHECK(mc_bf16_round(1 + 0x1p-8f) == 1 && mc_bf16_round(1 + 3 * 0x1p-8f) == 1 + 0x1p-6f &&
+          mc_bf16_round(-(1 + 0x1p-8f + 0x1p-20f)) == -(1 + 0x1p-7f), "mc_bf16_round: not to nearest even");
+    CHECK(isnan(mc_bf16_round(NAN)) && mc_bf16_round(INFINITY) == INFINITY && mc_bf16_round(3.4e38f) == INFINITY,
+          "mc_bf16_round: NaN, infinity or overflow wrong");
+    for (int t = 0; t < nkernels; t++) {
+        enum { n = 48 };
+        static float A[n * n], B[n * n], C[n * n];
+        mc_gemm_set_kernel(kernels[t]);
+        mc_gemm_set_precision(MC_GEMM_BF16);
+        for (int tie = 1; tie <= 3; tie += 2) {
+            for (int i = 0; i < n * n; i++) { A[i] = 1 + tie * 0x1p-8f; B[i] = 1; }
+            mc_gemm(0, 0, n, n, n, 1, A, n, B, n, 0, C, n);
+            float want = n * (tie == 1 ? 1 : 1 + 0x1p-6f);
+            CHECK(C[0] == want && C[n * n - 1] == want, "%s (%s) bf16: 1 + %d 2^-8 summed %d times gave %.9g, not %.9g",
+                  kernels[t], mc_gemm_kernel_name(), tie, n, C[0], want);
+        }
+        mc_gemm_set_precision(MC_GEMM_FP32);
+    }
+    {
+        mc_gemm_precision p = MC_GEMM_FP32;
+        CHECK(!mc_gemm_precision_parse("bf16", &p) && p == MC_GEMM_BF16 && mc_gemm_precision_parse("fp16", &p) &&
+              p == MC_GEMM_BF16, "mc_gemm_precision_parse");
     }
 
     /* The comparison can fail: a multiply with B's layout flipped (B not symmetric) must be caught. */

@@ -4,6 +4,7 @@
 #include "tests/harness.h"
 #include "nn/nn.h"
 #include "autograd/ops_loss.h"
+#include "tensor/gemm.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,17 @@ static input make_input(int ndim, const int *shape, float lo, float hi)
 
 #define SHAPE MC_SHAPE
 static input U(int ndim, const int *shape) { return make_input(ndim, shape, -1, 1); }
+
+/* Values on a grid of 1/64, which bfloat16 holds exactly (for the bf16 multiplies) */
+static void to_grid(float *x, int64_t n) { for (int64_t k = 0; k < n; k++) x[k] = roundf(x[k] * 64) / 64; }
+static input G(int ndim, const int *shape)
+{
+    input in = U(ndim, shape);
+    to_grid(in.data, mc_shape_size(ndim, shape));
+    return in;
+}
+
+static int on_grid;   /* gradcheck steps by 1/64 and draws the loss weights on that grid */
 
 /* Values at least `gap` from every other and from zero: safe for max, relu and clamp. */
 static input separated_input(int ndim, const int *shape, float gap)
@@ -65,6 +77,7 @@ static void gradcheck(const char *name, op_fn f, input *ins, int nin)
     mc_step_end();
     float *w = malloc((size_t)nout * sizeof *w);
     mc_rng_fill_uniform(&rng, w, nout, -1, 1);
+    if (on_grid) to_grid(w, nout);
 
     mc_tensor *leaves[8];
     weighted_loss(f, ins, nin, w, &nout, leaves);
@@ -77,7 +90,7 @@ static void gradcheck(const char *name, op_fn f, input *ins, int nin)
     mc_step_end();
 
     int prev = mc_set_grad_enabled(0);
-    const float h = 1e-3f;
+    const float h = on_grid ? 1.0f / 64 : 1e-3f;
     int bad = 0, checked = 0;
     double worst = 0;
     for (int k = 0; k < nin; k++) {
@@ -323,5 +336,18 @@ int main(void)
              make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
     for (int training = 0; training < 2; training++)
         for (int relu = 0; relu < 2; relu++) fused_matches_composition(training, relu);
+
+    /* bf16 multiplies: the analytic gradient is that of the rounded inputs. With inputs, loss weights (the
+     * incoming gradient) and step on a grid bf16 holds exactly, the finite differences see the same
+     * function as the backward multiplies (linear in each input, so the step's size does not matter).
+     * 16 and more along every side runs on AMX tiles where the CPU has them, smaller ones on the fp32
+     * kernel with rounded inputs. */
+    mc_gemm_set_precision(MC_GEMM_BF16);
+    on_grid = 1;
+    CHECK_OP("matmul, bf16", f_matmul, G(SHAPE(5, 4)), G(SHAPE(4, 3)));
+    CHECK_OP("matmul batched, bf16", f_matmul, G(SHAPE(2, 20, 24)), G(SHAPE(2, 24, 17)));
+    CHECK_OP("linear, bf16", f_linear, G(SHAPE(2, 20, 24)), G(SHAPE(17, 24)), G(SHAPE(17)));
+    mc_gemm_set_precision(MC_GEMM_FP32);
+    on_grid = 0;
     return test_summary("test_grad");
 }

@@ -2,6 +2,7 @@
  * multiply). Every subcommand prints its result last as key=value pairs for scripts to pick up. */
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
+#include "examples/mache/common.h"
 #include "tensor/gemm.h"
 #include "tensor/tensor.h"
 #include <stdio.h>
@@ -29,7 +30,7 @@ static int max_threads(void)
 static int bench_gemm(int argc, char **argv)
 {
     int m = 800, k = 1026, n = 1026, trans_a = 0, trans_b = 0, reps = 0;
-    const char *kernel = NULL;
+    const char *kernel = NULL, *precision = "fp32";
     const mc_opt opts[] = {
         {"m", OPT_INT, &m, "rows of C (default 800)"},
         {"k", OPT_INT, &k, "the reduction dimension (default 1026)"},
@@ -38,6 +39,7 @@ static int bench_gemm(int argc, char **argv)
         {"trans-b", OPT_FLAG, &trans_b, "B is stored N x K"},
         {"reps", OPT_INT, &reps, "timed calls (default: as many as fit in about half a second, 5 to 1000)"},
         {"kernel", OPT_STR, &kernel, "force a kernel: avx512, avx2, portable or auto (default: MACHE_GEMM or auto)"},
+        {"precision", OPT_STR, &precision, "fp32 or bf16: the inputs' precision (default fp32)"},
         {NULL, 0, NULL, NULL},
     };
     const char *pos[1];
@@ -53,6 +55,8 @@ static int bench_gemm(int argc, char **argv)
                 kernel);
         return 1;
     }
+
+    if (set_precision("bench gemm", precision)) return 1;
 
     int lda = trans_a ? m : k, ldb = trans_b ? k : n;
     float *A = mc_malloc((size_t)m * k * sizeof(float));
@@ -80,8 +84,8 @@ static int bench_gemm(int argc, char **argv)
     }
     double median = mc_median(times, reps);   /* sorts: times[0] is the fastest */
     double gflops = 2.0 * m * n * k / median * 1e-9;
-    printf("gemm %c%c m=%d k=%d n=%d kernel=%s threads=%d reps=%d median_ms=%.4f min_ms=%.4f gflops=%.2f\n",
-           trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, k, n, mc_gemm_kernel_name(), max_threads(), reps,
+    printf("gemm %c%c m=%d k=%d n=%d precision=%s kernel=%s threads=%d reps=%d median_ms=%.4f min_ms=%.4f gflops=%.2f\n",
+           trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, k, n, precision, mc_gemm_kernel_name(), max_threads(), reps,
            median * 1e3, times[0] * 1e3, gflops);
     free(times);
     free(A);

@@ -1,5 +1,6 @@
 #include "examples/mache/common.h"
 #include "mesh/sample.h"
+#include "tensor/gemm.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,4 +56,17 @@ void progress(const char *label, double fraction, const char *text)
 void progress_done(void)
 {
     if (isatty(2)) fprintf(stderr, "\r\033[K");
+}
+
+int set_precision(const char *cmd, const char *name)
+{
+    mc_gemm_precision p;
+    if (mc_gemm_precision_parse(name, &p)) {
+        fprintf(stderr, "mache %s: --precision must be fp32 or bf16 (got '%s')\n", cmd, name);
+        return 1;
+    }
+    mc_gemm_set_precision(p);
+    if (p == MC_GEMM_BF16 && strcmp(mc_gemm_kernel_name(), "amx"))
+        fprintf(stderr, "mache %s: this CPU has no AMX-BF16: bf16 is emulated (inputs rounded, at fp32 speed)\n", cmd);
+    return 0;
 }

@@ -13,6 +13,9 @@ int  open_data(const char *cmd, const char *src, const char *split, int cache_po
 /* Reads a mesh file, samples n points and normalises them to the unit ball. */
 int  cloud_from_file(const char *cmd, const char *path, int n, uint64_t seed, float *out);
 
+/* --precision fp32|bf16 for the multiplies (mc_gemm_set_precision); says on stderr when bf16 is emulated */
+int  set_precision(const char *cmd, const char *name);
+
 /* "\r  label [=====>     ] 45%  text" on stderr when it is a terminal; nothing otherwise. */
 void progress(const char *label, double fraction, const char *text);
 void progress_done(void);
