@@ -21,6 +21,7 @@
  * packing buffers (no barriers, no nested regions). Problems under ~1 MFLOP stay on one thread. */
 #include "tensor/gemm.h"
 #include "tensor/gemm_kernels.h"
+#include "tensor/tensor.h"
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,20 +148,31 @@ int mc_gemm_precision_parse(const char *name, mc_gemm_precision *p)
     return 0;
 }
 
+/* branch-free, so that round_bf16's loop vectorises */
+static inline uint32_t bf16_bits(uint32_t u)
+{
+    uint32_t nan = (u & 0x7fffffffu) > 0x7f800000u;
+    uint32_t r = nan ? u | 0x400000u : u + 0x7fffu + ((u >> 16) & 1);   /* NaN stays a NaN; ties to even */
+    return r & 0xffff0000u;
+}
+
 float mc_bf16_round(float x)
 {
     uint32_t u;
     memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) u |= 0x400000u;          /* NaN: keep it quiet, and a NaN */
-    else u += 0x7fffu + ((u >> 16) & 1);                          /* ties to even */
-    u &= 0xffff0000u;
+    u = bf16_bits(u);
     memcpy(&x, &u, sizeof x);
     return x;
 }
 
-static void round_bf16(float *x, size_t n)
+MC_CLONES static void round_bf16(float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) x[i] = mc_bf16_round(x[i]);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u = bf16_bits(u);
+        memcpy(x + i, &u, sizeof u);
+    }
 }
 
 /* The AMX tile is 16 x 16 x 32: a multiply thinner than that would mostly multiply padding. */

@@ -211,24 +211,19 @@ const mc_gemm_arch mc_gemm_arch_avx512 = {
  * pair-row of k. Packed A: per 32 values of k, the panel's 32 rows of 16 bf16 pairs (a tile is 16 such
  * rows, 64 bytes apart). Packed B: per pair of k, the panel's 32 columns as (B[k][j], B[k+1][j]) pairs
  * (a tile is 16 pair-rows of 16 columns, 128 bytes apart). Both pad k to 32 and the panel with zeros. */
-#define AMX_TARGET __attribute__((target("avx512f,avx512bw,amx-tile,amx-bf16")))
+#define AMX_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16,amx-tile,amx-bf16")))
 #define AMX_MR 32
 #define AMX_NR 32
 
-/* x rounded to bf16 (ties to even, NaN kept quiet), the 16 bits left in the high half of each lane */
-AMX_TARGET static inline __m512i bf16_high(__m512 x)
-{
-    __m512i u = _mm512_castps_si512(x);
-    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-    r = _mm512_mask_or_epi32(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), u, _mm512_set1_epi32(0x400000));
-    return _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
-}
+/* Rounding to bf16 by the CPU's own conversion (AVX512-BF16, which every AMX-BF16 CPU has): to nearest
+ * even, NaN kept a NaN, like mc_bf16_round; fp32 denormals become zero, as the tiles treat them anyway. */
 
 /* lane i: the pair (even[i], odd[i]) as two bf16 in one 32-bit slot, even in the low half */
 AMX_TARGET static inline __m512 bf16_pairs(__m512 even, __m512 odd)
 {
-    return _mm512_castsi512_ps(_mm512_or_si512(bf16_high(odd), _mm512_srli_epi32(bf16_high(even), 16)));
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_castsi512_ps(_mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(odd, even)));
 }
 
 /* 32 consecutive floats (the first kn of them; the rest read as 0) as 16 bf16 pairs, in order */
@@ -236,11 +231,7 @@ AMX_TARGET static inline __m512 bf16_run(const float *src, int kn)
 {
     __mmask16 m0 = kn >= 16 ? 0xffff : kn <= 0 ? 0 : (__mmask16)((1u << kn) - 1);
     __mmask16 m1 = kn >= 32 ? 0xffff : kn <= 16 ? 0 : (__mmask16)((1u << (kn - 16)) - 1);
-    __m512i lo = bf16_high(_mm512_maskz_loadu_ps(m0, src)), hi = bf16_high(_mm512_maskz_loadu_ps(m1, src + 16));
-    /* the high 16-bit word of each of the 32 lanes, in order */
-    const __m512i odd_words = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33,
-                                               31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    return _mm512_castsi512_ps(_mm512_permutex2var_epi16(lo, odd_words, hi));
+    return (__m512)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(m1, src + 16), _mm512_maskz_loadu_ps(m0, src));
 }
 
 static int k_pairs(int kc) { return (kc + 31) / 32 * 16; }
@@ -385,7 +376,7 @@ AMX_TARGET static void amx_kernel(int kc, const float *a, long a_rs, long a_ks, 
     }
 }
 
-/* AMX-BF16 and AMX-TILE in CPUID leaf 7, and Linux's permission for the tile data (asked once) */
+/* AMX-BF16, AMX-TILE and AVX512-BF16 in CPUID leaf 7, and Linux's permission for the tile data (asked once) */
 int mc_gemm_amx_usable(void)
 {
     static _Atomic int state;   /* 0 not asked yet, 1 usable, -1 not */
@@ -393,7 +384,7 @@ int mc_gemm_amx_usable(void)
     if (s) return s > 0;
     unsigned eax, ebx, ecx, edx;
     int ok = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1) && (edx >> 24 & 1) &&
-             __builtin_cpu_supports("avx512bw");
+             __builtin_cpu_supports("avx512bw") && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax >> 5 & 1);
 #ifdef __linux__
     enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
     ok = ok && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;

@@ -60,7 +60,7 @@ static int model_for(const char *cmd, const char *preset, const char *model, int
 
 int bench_train(int argc, char **argv)
 {
-    const char *preset = "cpu", *model = "vae";
+    const char *preset = "cpu", *model = "vae", *precision = "fp32";
     int batch = 8, steps = 5, latent = 0;
     const mc_opt opts[] = {
         {"preset", OPT_STR, &preset, "cpu or paper (default cpu)"},
@@ -68,10 +68,12 @@ int bench_train(int argc, char **argv)
         {"batch", OPT_INT, &batch, "shapes per step (default 8)"},
         {"steps", OPT_INT, &steps, "timed steps after one warm-up step (default 5)"},
         {"latent", OPT_INT, &latent, "latent size (preset default)"},
+        {"precision", OPT_STR, &precision, "fp32 or bf16: the multiplies' inputs (default fp32)"},
         {0}};
     const char *pos[1];
     int npos, r = mc_parse_args(argc, argv, opts, "--preset P --batch B --steps S", pos, 0, &npos);
     if (r) return r == 2 ? 0 : 1;
+    if (set_precision("bench train", precision)) return 1;
     if (batch < 2 || steps < 1) { fprintf(stderr, "mache bench train: --batch must be >= 2 and --steps >= 1\n"); return 1; }
     atlasnet m;
     if (model_for("train", preset, model, latent, &m)) return 1;
@@ -98,8 +100,9 @@ int bench_train(int argc, char **argv)
         if (s >= 0) ms[s] = 1e3 * (mc_now_seconds() - t0);
     }
     double med = mc_median(ms, steps);
-    printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, ranks %d, threads %d, gemm %s\n", preset,
-           model, (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, ranks, mc_num_threads(),
+    printf("train %s %s: %lld parameters, batch %d, %d points, %d patches, latent %d, ranks %d, threads %d, gemm %s %s\n",
+           preset, model, (long long)mc_params_count(&m.params, 1), batch, c->points, c->patches, c->latent, ranks,
+           mc_num_threads(), precision,
            mc_gemm_kernel_name());
     double gflop = step_gflop(c, batch);
     printf("step median_ms=%.1f min_ms=%.1f max_ms=%.1f arena_mib=%.1f gflop_per_step=%.1f gflops=%.1f\n", med, ms[0], ms[steps - 1],

@@ -93,6 +93,7 @@ int cmd_train(int argc, char **argv)
 {
     train_opts o = {.model = "vae", .preset = "cpu", .lr_steps = NULL, .template_ = "square", .init = "template", .epochs = -1, .batch = -1,
                     .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 5e-6f, .kl_warmup = 5, .logvar_init = -6};
+    const char *precision = "fp32";
     const mc_opt opts[] = {
         {"data", OPT_STR, &o.data, "training shapes: a folder of meshes or procedural:CATEGORY:COUNT[:SEED]"},
         {"model", OPT_STR, &o.model, "ae or vae (default vae)"},
@@ -121,10 +122,12 @@ int cmd_train(int argc, char **argv)
         {"save-every", OPT_INT, &o.save_every, "epochs between checkpoints (default 1)"},
         {"cache-points", OPT_INT, &o.cache_points, "surface points cached per shape (default 8 x points)"},
         {"quiet", OPT_FLAG, &o.quiet, "print only the final line"},
+        {"precision", OPT_STR, &precision, "fp32 or bf16: the multiplies' inputs (default fp32; weights, Adam stay fp32)"},
         {0}};
     const char *pos[1];
     int npos, r = mc_parse_args(argc, argv, opts, usage, pos, 0, &npos);
     if (r) return r == 2 ? 0 : 1;
+    if (set_precision("train", precision)) return 1;
 
     char err[MC_ERRLEN], path[4200], text[4096], resume_strings[3][1024];
     atlasnet m;
