@@ -14,6 +14,8 @@ train: one warm-up step, then S timed steps (forward + backward + Adam step) on 
 last line `shapes_per_s=<batch / median step time> peak_rss_mib=<ru_maxrss>`. Each step also prints its
 CPU time: about threads x wall means the machine was ours; much less means other load stole the cores.
 gemm: times torch.matmul on float32 (the BLAS PyTorch is linked with); last line `gflops=<float>`.
+--bf16: train runs the model under torch.autocast("cpu", dtype=torch.bfloat16) (the losses, weights and
+Adam in fp32, as `mache train --precision bf16`); gemm multiplies bf16 matrices.
 """
 import argparse
 import os
@@ -114,11 +116,17 @@ def train(torch, a):
     points = torch.rand(a.batch, cfg["points"], 3) * 2 - 1
     print(f"torch {torch.__version__} threads={torch.get_num_threads()} preset={a.preset} model={a.model} "
           f"batch={a.batch} first_layer={'split' if a.split_first_layer else 'concat'} "
+          f"precision={'bf16' if a.bf16 else 'fp32'} "
           f"params={sum(p.numel() for p in model.parameters())}", flush=True)
     times = []
     for step in range(a.steps + 1):  # step 0 is the warm-up
         t0, c0 = time.perf_counter(), time.process_time()
-        recon, mu, logvar = model(points)
+        # --bf16: the model under CPU autocast (its multiplies in bf16, weights and Adam fp32); the losses in
+        # fp32, as mache computes everything outside the multiplies
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            recon, mu, logvar = model(points)
+        recon = recon.float()
+        mu, logvar = mu.float(), logvar.float() if logvar is not None else None
         cd = chamfer(recon, points)
         loss = cd + kld(mu, logvar) if logvar is not None else cd
         opt.zero_grad(set_to_none=True)
@@ -139,6 +147,8 @@ def gemm(torch, a):
     A = torch.rand(a.k, a.m, generator=g).t() if a.trans_a else torch.rand(a.m, a.k, generator=g)
     B = torch.rand(a.n, a.k, generator=g).t() if a.trans_b else torch.rand(a.k, a.n, generator=g)
     A, B = A * 2 - 1, B * 2 - 1
+    if a.bf16:
+        A, B = A.bfloat16(), B.bfloat16()
     t0, warm = time.perf_counter(), 0
     while warm < 2 or (warm < 50 and time.perf_counter() - t0 < 0.05):
         torch.matmul(A, B)
@@ -151,6 +161,7 @@ def gemm(torch, a):
         times.append(time.perf_counter() - t)
     med = statistics.median(times)
     print(f"torch gemm {'T' if a.trans_a else 'N'}{'T' if a.trans_b else 'N'} m={a.m} k={a.k} n={a.n} "
+          f"precision={'bf16' if a.bf16 else 'fp32'} "
           f"threads={torch.get_num_threads()} reps={reps} median_ms={med * 1e3:.4f} min_ms={min(times) * 1e3:.4f}")
     print(f"gflops={2.0 * a.m * a.n * a.k / med * 1e-9:.2f}")
 
@@ -176,6 +187,7 @@ def main(argv):
     g.add_argument("--reps", type=int, default=0, help="timed calls (default: about half a second's worth)")
     for s in (t, g):  # --threads is accepted before or after the subcommand
         s.add_argument("--threads", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        s.add_argument("--bf16", action="store_true", help="bf16 multiplies (train: CPU autocast)")
     a = p.parse_args(argv)
     if min(getattr(a, k, 1) for k in ("threads", "batch", "steps", "m", "k", "n")) < 1:
         p.error("--threads, --batch, --steps, --m, --k and --n must be at least 1")
