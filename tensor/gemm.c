@@ -175,21 +175,23 @@ MC_CLONES static void round_bf16(float *x, size_t n)
     }
 }
 
-/* The AMX tile is 16 x 16 x 32: a multiply thinner than that would mostly multiply padding. */
-static const mc_gemm_arch *bf16_arch(const mc_gemm_arch *ar, int M, int N, int K)
+/* A tile instruction does 16 x 16 x 32 multiply-adds in the time the FMA units do ~1/6 of that, so AMX
+ * pays even with much of the tile padding (8 rows: the decoder's per-shape multiplies, whose cost is
+ * packing the weights, which AMX's packing does in one pass); only K of a few (the point coordinates,
+ * the 2-d template) would be 90% padding. */
+static const mc_gemm_arch *bf16_arch(const mc_gemm_arch *ar, int K)
 {
 #if defined(__x86_64__)
-    if (ar == &mc_gemm_arch_avx512 && M >= 16 && N >= 16 && K >= 16 && mc_gemm_amx_usable())
-        return &mc_gemm_arch_amx;
+    if (ar == &mc_gemm_arch_avx512 && K >= 8 && mc_gemm_amx_usable()) return &mc_gemm_arch_amx;
 #endif
-    (void)M; (void)N; (void)K;
+    (void)K;
     return ar;
 }
 
 const char *mc_gemm_kernel_name(void)
 {
     const mc_gemm_arch *ar = current_arch();
-    return mc_gemm_get_precision() == MC_GEMM_BF16 ? bf16_arch(ar, 1 << 20, 1 << 20, 1 << 20)->name : ar->name;
+    return mc_gemm_get_precision() == MC_GEMM_BF16 ? bf16_arch(ar, 1 << 20)->name : ar->name;
 }
 
 /* ---- packing buffers: a pool reused across calls (training calls gemm thousands of times per epoch).
@@ -364,7 +366,7 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
     const mc_gemm_arch *ar = current_arch();
     int rnd = 0;
     if (mc_gemm_get_precision() == MC_GEMM_BF16) {
-        ar = bf16_arch(ar, M, N, K);
+        ar = bf16_arch(ar, K);
         rnd = ar->kpack == 1;
     }
     int nt = 1;

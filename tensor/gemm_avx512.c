@@ -235,6 +235,7 @@ AMX_TARGET static inline __m512 bf16_run(const float *src, int kn)
 }
 
 static int k_pairs(int kc) { return (kc + 31) / 32 * 16; }
+static int round_up16(int n) { return (n + 15) / 16 * 16; }
 
 /* op(A)(i,k) = A[i][k]: each row's run of 32 k is one row of the tile */
 AMX_TARGET static void amx_pack_a_rows(const float *A, int lda, int i0, int p0, int mc, int kc, float *dst)
@@ -274,21 +275,22 @@ AMX_TARGET static void amx_pack_a_cols(const float *A, int lda, int i0, int p0, 
         }
 }
 
-/* op(B)(k,j) = B[k][j]: rows k and k+1 pair up lane by lane */
+/* op(B)(k,j) = B[k][j]: rows k and k+1 pair up lane by lane; the two rows are read from start to end */
 AMX_TARGET static void amx_pack_b_rows(const float *B, int ldb, int p0, int j0, int kc, int nc, float *dst)
 {
     const int kp = k_pairs(kc);
-    for (int t = 0; t < nc; t += AMX_NR, dst += (size_t)AMX_NR * kp)
-        for (int h = 0; h < 2; h++) {
-            int cols = nc - t - 16 * h;
-            __mmask16 mask = cols >= 16 ? 0xffff : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1);
-            for (int q = 0; q < kp; q++) {
-                const float *src = B + (size_t)(p0 + 2 * q) * ldb + j0 + t + 16 * h;
-                __m512 e = 2 * q < kc ? _mm512_maskz_loadu_ps(mask, src) : _mm512_setzero_ps();
-                __m512 o = 2 * q + 1 < kc ? _mm512_maskz_loadu_ps(mask, src + ldb) : _mm512_setzero_ps();
-                _mm512_storeu_ps(dst + (size_t)q * AMX_NR + 16 * h, bf16_pairs(e, o));
-            }
+    for (int q = 0; q < kp; q++) {
+        const float *even = B + (size_t)(p0 + 2 * q) * ldb + j0, *odd = even + ldb;
+        for (int j = 0; j < round_up16(nc); j += 16) {
+            int cols = nc - j;
+            __mmask16 mask = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+            __m512 e = 2 * q < kc ? _mm512_maskz_loadu_ps(mask, even + j) : _mm512_setzero_ps();
+            __m512 o = 2 * q + 1 < kc ? _mm512_maskz_loadu_ps(mask, odd + j) : _mm512_setzero_ps();
+            _mm512_storeu_ps(dst + (size_t)(j / AMX_NR) * AMX_NR * kp + (size_t)q * AMX_NR + j % AMX_NR, bf16_pairs(e, o));
         }
+        if (nc % AMX_NR && nc % AMX_NR <= 16)   /* the last panel's empty half */
+            _mm512_storeu_ps(dst + (size_t)(nc / AMX_NR) * AMX_NR * kp + (size_t)q * AMX_NR + 16, _mm512_setzero_ps());
+    }
 }
 
 /* op(B)(k,j) = B[j][k]: each row of B is a column's run of pairs; a transpose lays 16 columns side by side */
