@@ -175,23 +175,26 @@ MC_CLONES static void round_bf16(float *x, size_t n)
     }
 }
 
+/* bf16 leaves the multiplies with a side under 8 in fp32: in a point-cloud model those are the layers
+ * that read or write coordinates (xyz in, the 2-d template in, xyz out, and their gradients), where 8-bit
+ * rounding lands directly on the points the loss measures, at ~1% of the FLOPs. */
+static int is_coordinate_layer(int M, int N, int K) { return M < 8 || N < 8 || K < 8; }
+
 /* A tile instruction does 16 x 16 x 32 multiply-adds in the time the FMA units do ~1/6 of that, so AMX
  * pays even with much of the tile padding (8 rows: the decoder's per-shape multiplies, whose cost is
- * packing the weights, which AMX's packing does in one pass); only K of a few (the point coordinates,
- * the 2-d template) would be 90% padding. */
-static const mc_gemm_arch *bf16_arch(const mc_gemm_arch *ar, int K)
+ * packing the weights, which AMX's packing does in one pass). */
+static const mc_gemm_arch *bf16_arch(const mc_gemm_arch *ar)
 {
 #if defined(__x86_64__)
-    if (ar == &mc_gemm_arch_avx512 && K >= 8 && mc_gemm_amx_usable()) return &mc_gemm_arch_amx;
+    if (ar == &mc_gemm_arch_avx512 && mc_gemm_amx_usable()) return &mc_gemm_arch_amx;
 #endif
-    (void)K;
     return ar;
 }
 
 const char *mc_gemm_kernel_name(void)
 {
     const mc_gemm_arch *ar = current_arch();
-    return mc_gemm_get_precision() == MC_GEMM_BF16 ? bf16_arch(ar, 1 << 20)->name : ar->name;
+    return mc_gemm_get_precision() == MC_GEMM_BF16 ? bf16_arch(ar)->name : ar->name;
 }
 
 /* ---- packing buffers: a pool reused across calls (training calls gemm thousands of times per epoch).
@@ -365,8 +368,8 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
     }
     const mc_gemm_arch *ar = current_arch();
     int rnd = 0;
-    if (mc_gemm_get_precision() == MC_GEMM_BF16) {
-        ar = bf16_arch(ar, K);
+    if (mc_gemm_get_precision() == MC_GEMM_BF16 && !is_coordinate_layer(M, N, K)) {
+        ar = bf16_arch(ar);
         rnd = ar->kpack == 1;
     }
     int nt = 1;

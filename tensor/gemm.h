@@ -28,9 +28,9 @@ int mc_gemm_set_kernel(const char *name);
 /* The precision of the multiply's inputs: one process-wide setting, MC_GEMM_FP32 unless set.
  * MC_GEMM_BF16: A and B are rounded to bfloat16 (8-bit significand, round to nearest even) as they are
  * packed, and the exact products are summed in fp32; alpha, beta and C stay fp32. Where the CPU has
- * AMX-BF16 and the OS grants its tiles, the large multiplies run on them (mc_gemm_kernel_name() says
- * "amx"); elsewhere, and for K < 8, the fp32 kernel runs on the rounded inputs, which gives the same
- * products. mc_gemm_ref is unaffected (always the exact fp64 sum). */
+ * AMX-BF16 and the OS grants its tiles, they run on them (mc_gemm_kernel_name() says "amx"); elsewhere
+ * the fp32 kernel runs on the rounded inputs, which gives the same products. A multiply with a side
+ * under 8 (M, N or K: a point-cloud model's coordinate layers) stays fp32. mc_gemm_ref is unaffected. */
 typedef enum { MC_GEMM_FP32, MC_GEMM_BF16 } mc_gemm_precision;
 void mc_gemm_set_precision(mc_gemm_precision p);
 mc_gemm_precision mc_gemm_get_precision(void);

@@ -179,6 +179,15 @@ int main(void)
         }
         mc_gemm_set_precision(MC_GEMM_FP32);
     }
+    {   /* a side under 8 stays fp32 in bf16 mode: 3 terms of 1 + 2^-8 keep their last bit */
+        float A[3] = {1 + 0x1p-8f, 1 + 0x1p-8f, 1 + 0x1p-8f}, B[3 * 40], C[40];
+        for (int i = 0; i < 3 * 40; i++) B[i] = 1;
+        mc_gemm_set_kernel("auto");
+        mc_gemm_set_precision(MC_GEMM_BF16);
+        mc_gemm(0, 0, 1, 40, 3, 1, A, 3, B, 40, 0, C, 40);
+        mc_gemm_set_precision(MC_GEMM_FP32);
+        CHECK(C[0] == 3 * (1 + 0x1p-8f) && C[39] == C[0], "bf16: a K = 3 multiply was rounded (%.9g)", C[0]);
+    }
     {
         mc_gemm_precision p = MC_GEMM_FP32;
         CHECK(!mc_gemm_precision_parse("bf16", &p) && p == MC_GEMM_BF16 && mc_gemm_precision_parse("fp16", &p) &&

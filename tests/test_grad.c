@@ -340,11 +340,10 @@ int main(void)
     /* bf16 multiplies: the analytic gradient is that of the rounded inputs. With inputs, loss weights (the
      * incoming gradient) and step on a grid bf16 holds exactly, the finite differences see the same
      * function as the backward multiplies (linear in each input, so the step's size does not matter).
-     * 16 and more along every side runs on AMX tiles where the CPU has them, smaller ones on the fp32
-     * kernel with rounded inputs. */
+     * On AMX tiles where the CPU has them, else the fp32 kernel on rounded inputs. */
     mc_gemm_set_precision(MC_GEMM_BF16);
     on_grid = 1;
-    CHECK_OP("matmul, bf16", f_matmul, G(SHAPE(5, 4)), G(SHAPE(4, 3)));
+    CHECK_OP("matmul, bf16", f_matmul, G(SHAPE(9, 8)), G(SHAPE(8, 11)));
     CHECK_OP("matmul batched, bf16", f_matmul, G(SHAPE(2, 20, 24)), G(SHAPE(2, 24, 17)));
     CHECK_OP("linear, bf16", f_linear, G(SHAPE(2, 20, 24)), G(SHAPE(17, 24)), G(SHAPE(17)));
     mc_gemm_set_precision(MC_GEMM_FP32);
