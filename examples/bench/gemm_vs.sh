@@ -29,7 +29,7 @@ PY
 
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-row() {  # WHAT M K N [--trans-a] [--trans-b]
+gemm_row() {  # WHAT M K N [--trans-a] [--trans-b]
     what=$1; m=$2; k=$3; n=$4; shift 4
     ta=0; tb=0; for f in "$@"; do [ "$f" = --trans-a ] && ta=1; [ "$f" = --trans-b ] && tb=1; done
     : > /tmp/gemm_vs.$$.f; : > /tmp/gemm_vs.$$.b; : > /tmp/gemm_vs.$$.o; : > /tmp/gemm_vs.$$.t
@@ -47,20 +47,11 @@ row() {  # WHAT M K N [--trans-a] [--trans-b]
         "$([ $have_np = 1 ] && median < /tmp/gemm_vs.$$.o || echo -)" "$([ $have_torch = 1 ] && median < /tmp/gemm_vs.$$.t || echo -)"
     rm -f /tmp/gemm_vs.$$.*
 }
-linear() { row "$1 fwd" "$2" "$3" "$4" --trans-b; row "$1 dx" "$2" "$4" "$3"; row "$1 dW" "$4" "$2" "$3" --trans-a; }
+linear_rows() { gemm_row "$1 fwd" "$2" "$3" "$4" --trans-b; gemm_row "$1 dx" "$2" "$4" "$3"; gemm_row "$1 dW" "$4" "$2" "$3" --trans-a; }
 
 echo "threads: OMP_NUM_THREADS=${OMP_NUM_THREADS:-all}; $("$mache" bench peak | tail -n 1)"
 printf '%-34s %-3s %14s %9s %9s %9s %9s\n' "GFLOP/s" "op" "M x K x N" "mache" "mache" "OpenBLAS" "PyTorch"
 printf '%-34s %-3s %14s %9s %9s %9s %9s\n' "" "" "" "fp32" "bf16" "fp32" "bf16"
-linear "encoder 64->128 (B=8)" 20000 64 128
-linear "encoder 128->1024 (B=8)" 20000 128 1024
-row "decoder 1, latent half fwd" 8 1024 1026 --trans-b
-row "decoder 1, latent half dz" 8 1026 1024
-row "decoder 1, latent half dW" 1026 8 1024 --trans-a
-row "decoder 1, template half fwd" 800 2 1026 --trans-b
-row "decoder 1, template half dW" 1026 800 2 --trans-a
-linear "decoder 1026->513" 800 1026 513
-linear "decoder 513->256" 800 513 256
-linear "decoder 256->3" 800 256 3
-linear "unsplit 1026->1026 (PyTorch's)" 800 1026 1026
+. "$(dirname "$0")/model_gemms.sh"
+model_gemms
 echo "$("$mache" bench peak | tail -n 1) (after)"
