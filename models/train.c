@@ -65,7 +65,7 @@ int atlas_train_epoch(atlasnet *m, mc_adam *adam, const mc_dataset *train, const
     double sum_loss = 0, sum_cd = 0, sum_kl = 0, t0 = mc_now_seconds();
     mc_mark mark = mc_step_mark();
     for (int s = 0; s < steps; s++) {
-        st->kl_weight = atlas_kl_weight_at(o, epoch, s, steps);
+        st->kl_weight = c->vae ? atlas_kl_weight_at(o, epoch, s, steps) : 0;   /* an AE has no KL term */
         /* every rank draws the whole batch, as one process does, and takes its slice */
         mc_dataset_batch(train, order + (int64_t)s * B, B, c->points, &data_rng, batch);
         mc_tensor *points = mc_tensor_from(3, (int[]){mine, c->points, 3}, batch + (int64_t)first * c->points * 3);
