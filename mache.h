@@ -25,4 +25,5 @@
 #include "models/train.h"
 #include "models/metrics.h"
 #include "models/gmm.h"
+#include "models/prior.h"
 #endif

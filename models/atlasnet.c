@@ -236,6 +236,7 @@ int atlas_load(atlasnet *m, const char *path, char *err)
     }
     atlas_init(m, &cfg, 0);
     char why[MC_ERRLEN];
+    mc_ckpt_filter(&c, "prior.", 0);    /* a learned prior's tensors (models/prior.h) are not the model's */
     if (mc_ckpt_load_params(&c, &m->params, 1, NULL, why)) {
         mc_set_err(err, "%s: %s", path, why);
         mc_ckpt_free(&c);

@@ -257,6 +257,19 @@ const mc_ckpt_entry *mc_ckpt_find(const mc_ckpt *c, const char *name)
     return NULL;
 }
 
+int mc_ckpt_filter(mc_ckpt *c, const char *prefix, int keep)
+{
+    size_t len = strlen(prefix);
+    int kept = 0;
+    for (int k = 0; k < c->n; k++) {
+        const char *name = c->entries[k].name;
+        int match = !strncmp(name, prefix, len) || (!strncmp(name, "optim.", 6) && !strncmp(name + 6, prefix, len));
+        if (match == !!keep) c->entries[kept++] = c->entries[k];
+        else free(c->entries[k].name);
+    }
+    return c->n = kept;
+}
+
 const char *mc_ckpt_config_get(const char *config, const char *key, char *buf, size_t n)
 {
     size_t klen = strlen(key);

@@ -32,6 +32,9 @@ int  mc_ckpt_read(const char *path, mc_ckpt *c, char *err);
 int  mc_ckpt_parse(const char *name, const unsigned char *buf, size_t len, mc_ckpt *c, char *err);
 void mc_ckpt_free(mc_ckpt *c);
 const mc_ckpt_entry *mc_ckpt_find(const mc_ckpt *c, const char *name);
+/* Keeps (keep = 1) or drops (keep = 0) the entries named prefix... or optim.prefix...: one model's part of a
+ * file that holds several (AtlasNet and its "prior."). Returns how many entries remain. */
+int  mc_ckpt_filter(mc_ckpt *c, const char *prefix, int keep);
 /* The value of key in the config text, copied into buf; returns NULL if absent. */
 const char *mc_ckpt_config_get(const char *config, const char *key, char *buf, size_t n);
 

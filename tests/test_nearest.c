@@ -7,6 +7,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int check_against_brute_force(const float *a, int na, const float *b, int nb)
 {
@@ -89,6 +90,29 @@ int main(void)
                   "SIMD and portable metrics differ: 1-NNA %g vs %g, COV %g vs %g", first.nna_cd, alike.nna_cd, first.cov_cd, alike.cov_cd);
     }
     mc_nearest_set_simd(1);
+
+    /* 1-NNA's halves: six generated outliers, 3 away from the reference set along +-x, +-y, +-z, each nearer
+     * the reference set than any other outlier: the generated side scores 0, the reference side 100, and
+     * their mean is the ideal 50 from a useless generator */
+    for (int s = 0; s < 6; s++)
+        for (int k = 0; k < N * 3; k++) far[s * N * 3 + k] = r[s * N * 3 + k] + (k % 3 == s / 2 ? (s % 2 ? -3.f : 3.f) : 0.f);
+    generation_metrics outliers = mc_generation_metrics(far, 6, g, 6, N);
+    CHECK(outliers.nna_gen == 0 && outliers.nna_ref == 100 && outliers.nna_cd == 50, "outliers: 1-NNA %g = gen %g, ref %g",
+          outliers.nna_cd, outliers.nna_gen, outliers.nna_ref);
+    /* a set against itself is computed as a triangle: the same as against a copy */
+    double *tri = malloc(S * S * sizeof *tri), *full = malloc(S * S * sizeof *full), nearest[S];
+    int idx[S];
+    memcpy(far, g, S * N * 3 * sizeof *far);
+    mc_chamfer_matrix(g, S, g, S, N, tri);
+    mc_chamfer_matrix(g, S, far, S, N, full);
+    CHECK(!memcmp(tri, full, S * S * sizeof *tri), "Chamfer matrix of a set with itself differs from the one with its copy");
+    mc_chamfer_nearest(r, S, g, S, N, nearest, idx);
+    int ok = 1;
+    for (int s = 0; s < S; s++)
+        for (int t = 0; t < S; t++) ok &= nearest[s] <= mc_chamfer_pair(r + s * N * 3, N, g + t * N * 3, N, 0, NULL) &&
+                                          nearest[s] == mc_chamfer_pair(r + s * N * 3, N, g + idx[s] * N * 3, N, 0, NULL);
+    CHECK(ok, "mc_chamfer_nearest is not the minimum over the set");
+    free(tri); free(full);
     free(far);
     free(g); free(r);
     return test_summary("test_nearest");

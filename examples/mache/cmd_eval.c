@@ -31,7 +31,26 @@ static int list_meshes(const char *dir, char ***names)
     return n;
 }
 
-static int eval_generated(const char *dir, const char *reference, int n, int max_ref)
+/* The median of n values, v left as it is. */
+static double median(const double *x, int n)
+{
+    double *s = mc_malloc((size_t)n * sizeof *s);
+    memcpy(s, x, (size_t)n * sizeof *s);
+    double m = mc_median(s, n);
+    free(s);
+    return m;
+}
+
+static double mean(const double *x, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += x[i] / n;
+    return s;
+}
+
+/* PointFlow's protocol (Yang et al. 2019): n points per cloud, both sets normalised to the unit ball the
+ * same way, and as many generated as reference shapes (the first of each folder's sorted files). */
+static int eval_generated(const char *dir, const char *reference, const char *split, const char *train_src, int n, int max_ref)
 {
     char **files;
     int ng = list_meshes(dir, &files);
@@ -39,19 +58,45 @@ static int eval_generated(const char *dir, const char *reference, int n, int max
         fprintf(stderr, "mache eval: %s: %s\n", dir, ng < 0 ? "cannot open the folder" : "no .obj/.off/.ply/.stl files in it");
         return 1;
     }
-    float *gen = mc_malloc((size_t)ng * n * 3 * sizeof(float));
-    int status = 0;
+    mc_dataset ref;
+    int status = open_data("eval", reference, split, 4 * n, 1, &ref);
+    int nr = status ? 0 : ref.nshapes < max_ref ? ref.nshapes : max_ref;
+    if (!status && nr < ng) ng = nr;
+    if (!status && ng < nr) nr = ng;
+    float *gen = mc_malloc((size_t)(ng ? ng : 1) * n * 3 * sizeof(float));
     for (int i = 0; i < ng && !status; i++) status = cloud_from_file("eval", files[i], n, 1000 + (uint64_t)i, gen + (int64_t)i * n * 3);
     for (int i = 0; i < ng; i++) free(files[i]);
     free(files);
-    mc_dataset ref;
-    if (status || open_data("eval", reference, "test", 4 * n, 1, &ref)) { free(gen); return 1; }
-    int nr = ref.nshapes < max_ref ? ref.nshapes : max_ref;
+    if (status) { free(gen); return 1; }
     float *ref_clouds = atlas_dataset_clouds(&ref, n, ATLAS_SEED_REFERENCE);
     double t0 = mc_now_seconds();
     generation_metrics g = mc_generation_metrics(gen, ng, ref_clouds, nr, n);
-    printf("%d generated vs %d reference shapes (test split of %s), %d points each, %.1f s\n", ng, nr, reference, n, mc_now_seconds() - t0);
-    printf("mmd_cd_x1e3=%.4f cov_cd=%.2f nna_cd=%.2f\n", 1e3 * g.mmd_cd, g.cov_cd, g.nna_cd);
+    printf("%d generated vs %d reference shapes (%s split of %s), %d points each, %.1f s\n", ng, nr, split, reference, n, mc_now_seconds() - t0);
+    printf("1-NNA halves: %.2f %% of generated shapes have a generated nearest neighbour, %.2f %% of reference shapes a reference one\n",
+           g.nna_gen, g.nna_ref);
+    char mem[256] = "";
+    if (train_src) {
+        /* the memorisation check: how close each sample lies to its nearest training shape, beside how close
+         * the unseen reference shapes lie to theirs; a sample nearer than every reference shape is a copy */
+        mc_dataset train;
+        if (open_data("eval", train_src, "train", 4 * n, 1, &train)) { free(gen); free(ref_clouds); mc_dataset_free(&ref); return 1; }
+        float *train_clouds = atlas_dataset_clouds(&train, n, ATLAS_SEED_REFERENCE + 1);
+        double *gen_near = mc_malloc((size_t)ng * sizeof *gen_near), *ref_near = mc_malloc((size_t)nr * sizeof *ref_near);
+        mc_chamfer_nearest(gen, ng, train_clouds, train.nshapes, n, gen_near, NULL);
+        mc_chamfer_nearest(ref_clouds, nr, train_clouds, train.nshapes, n, ref_near, NULL);
+        double closest_ref = ref_near[0];
+        for (int r = 1; r < nr; r++) if (ref_near[r] < closest_ref) closest_ref = ref_near[r];
+        int copies = 0;
+        for (int i = 0; i < ng; i++) copies += gen_near[i] < closest_ref;
+        printf("memorisation (Chamfer x1e3 to the nearest of %d training shapes of %s): generated mean %.4f median %.4f; "
+               "reference mean %.4f median %.4f min %.4f; %d generated shapes nearer than every reference shape\n",
+               train.nshapes, train_src, 1e3 * mean(gen_near, ng), 1e3 * median(gen_near, ng), 1e3 * mean(ref_near, nr),
+               1e3 * median(ref_near, nr), 1e3 * closest_ref, copies);
+        snprintf(mem, sizeof mem, " mem_gen_x1e3=%.4f mem_ref_x1e3=%.4f copies=%d", 1e3 * median(gen_near, ng), 1e3 * median(ref_near, nr), copies);
+        free(gen_near); free(ref_near); free(train_clouds);
+        mc_dataset_free(&train);
+    }
+    printf("mmd_cd_x1e3=%.4f cov_cd=%.2f nna_cd=%.2f nna_gen=%.2f nna_ref=%.2f%s\n", 1e3 * g.mmd_cd, g.cov_cd, g.nna_cd, g.nna_gen, g.nna_ref, mem);
     free(gen); free(ref_clouds);
     mc_dataset_free(&ref);
     return 0;
@@ -59,15 +104,16 @@ static int eval_generated(const char *dir, const char *reference, int n, int max
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *ckpt = NULL, *data = NULL, *generated = NULL, *reference = NULL, *split = "test", *csv = NULL;
+    const char *ckpt = NULL, *data = NULL, *generated = NULL, *reference = NULL, *split = "test", *csv = NULL, *train = NULL;
     int points = 0, max_ref = 1000000;
     const mc_opt opts[] = {
         {"ckpt", OPT_STR, &ckpt, "checkpoint to evaluate (reconstruction metrics)"},
         {"data", OPT_STR, &data, "shapes to reconstruct: folder or procedural:CATEGORY:COUNT[:SEED]"},
-        {"split", OPT_STR, &split, "test (default), train or all"},
+        {"split", OPT_STR, &split, "test (default), train or all: of --data, or of --reference"},
         {"generated", OPT_STR, &generated, "folder of generated meshes (generation metrics)"},
-        {"reference", OPT_STR, &reference, "reference shapes for --generated (its test split)"},
-        {"points", OPT_INT, &points, "points per shape (default: the model's, or 1024 for --generated)"},
+        {"reference", OPT_STR, &reference, "reference shapes for --generated (its --split); as many generated as reference shapes are used"},
+        {"train", OPT_STR, &train, "with --generated: the training shapes (train split), for the memorisation check"},
+        {"points", OPT_INT, &points, "points per shape (default: the model's, or 2048 for --generated, as PointFlow)"},
         {"max-reference", OPT_INT, &max_ref, "use at most this many reference shapes"},
         {"csv", OPT_STR, &csv, "also write per-shape metrics to this CSV file"},
         {0}};
@@ -76,7 +122,8 @@ int cmd_eval(int argc, char **argv)
     if (r) return r == 2 ? 0 : 1;
     if (generated) {
         if (!reference) { fprintf(stderr, "mache eval: --generated needs --reference SRC\n"); return 1; }
-        return eval_generated(generated, reference, points > 0 ? points : 1024, max_ref);
+        if (max_ref < 1) { fprintf(stderr, "mache eval: --max-reference must be >= 1\n"); return 1; }
+        return eval_generated(generated, reference, split, train, points > 0 ? points : 2048, max_ref);
     }
     if (!ckpt || !data) { fprintf(stderr, "mache eval: give --ckpt CKPT --data SRC, or --generated DIR --reference SRC\n"); return 1; }
     atlasnet m;

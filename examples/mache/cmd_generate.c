@@ -6,6 +6,7 @@
 #include "pictures/png.h"
 #include "pictures/render.h"
 #include "models/gmm.h"
+#include "models/prior.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,8 +101,8 @@ int cmd_reconstruct(int argc, char **argv)
 
 int cmd_sample(int argc, char **argv)
 {
-    const char *ckpt = NULL, *out = NULL, *prior = "normal", *fit = NULL;
-    int count = 16, seed = 1, resolution = 10000, components = 10, clouds = 0;
+    const char *ckpt = NULL, *out = NULL, *prior = NULL, *fit = NULL;
+    int count = 16, seed = 1, resolution = 10000, components = 10, clouds = 0, no_meshes = 0;
     float temperature = 1;
     const mc_opt opts[] = {
         {"ckpt", OPT_STR, &ckpt, "trained model"},
@@ -110,26 +111,42 @@ int cmd_sample(int argc, char **argv)
         {"seed", OPT_INT, &seed, "seed for z (default 1)"},
         {"resolution", OPT_INT, &resolution, "vertices per mesh (default 10000)"},
         {"temperature", OPT_FLOAT, &temperature, "scale of the prior's spread (default 1)"},
-        {"prior", OPT_STR, &prior, "normal: z ~ N(0, I) (default); gmm: a Gaussian mixture fitted to encoded shapes"},
+        {"prior", OPT_STR, &prior, "flow: the checkpoint's learned prior (the default when it has one, see fit-prior); "
+                                   "normal: z ~ N(0, I) (the default otherwise); gmm: a Gaussian mixture fitted to encoded shapes"},
         {"fit", OPT_STR, &fit, "with --prior gmm: the shapes whose latents it is fitted to (train split)"},
         {"components", OPT_INT, &components, "with --prior gmm: mixture components (default 10)"},
-        {"clouds", OPT_INT, &clouds, "also write the decoder's own N output points per sample (clouds/cloud_NNN.ply)"},
+        {"clouds", OPT_INT, &clouds, "also write the decoder's own N output points per sample (clouds/cloud_NNN.ply; 2048 for eval --generated)"},
+        {"no-meshes", OPT_FLAG, &no_meshes, "with --clouds: no OBJ files (samples.png still shows the first 16 meshes)"},
         {0}};
     const char *pos[1];
     int npos, r = mc_parse_args(argc, argv, opts, "--ckpt CKPT --count N --out DIR [--seed S]", pos, 0, &npos);
     if (r) return r == 2 ? 0 : 1;
-    int gmm = !strcmp(prior, "gmm");
     if (!ckpt || !out) { fprintf(stderr, "mache sample: --ckpt and --out are required\n"); return 1; }
-    if (!gmm && strcmp(prior, "normal")) { fprintf(stderr, "mache sample: --prior must be normal or gmm, got '%s'\n", prior); return 1; }
+    char err[MC_ERRLEN];
+    atlas_prior flow;
+    int have_flow = 0;
+    if (!prior || !strcmp(prior, "flow")) {
+        int got = atlas_prior_load(&flow, ckpt, err);
+        if (got < 0 || (got > 0 && prior)) { fprintf(stderr, "mache sample: %s\n", err); return 1; }
+        have_flow = got == 0;
+        prior = have_flow ? "flow" : "normal";
+    }
+    int gmm = !strcmp(prior, "gmm");
+    if (!gmm && !have_flow && strcmp(prior, "normal")) { fprintf(stderr, "mache sample: --prior must be flow, normal or gmm, got '%s'\n", prior); return 1; }
     if (gmm && !fit) { fprintf(stderr, "mache sample: --prior gmm needs --fit SRC (the shapes to fit it to)\n"); return 1; }
     if (count < 1 || resolution < 4 || components < 1 || clouds < 0) {
         fprintf(stderr, "mache sample: --count, --components must be >= 1, --resolution >= 4, --clouds >= 0\n");
+        if (have_flow) atlas_prior_free(&flow);
         return 1;
     }
-    char err[MC_ERRLEN];
     atlasnet m;
-    if (load_model("sample", ckpt, &m)) return 1;
-    if (mc_mkdir_p(out, err)) { fprintf(stderr, "mache sample: %s\n", err); atlas_free(&m); return 1; }
+    if (load_model("sample", ckpt, &m)) { if (have_flow) atlas_prior_free(&flow); return 1; }
+    if (have_flow && flow.cfg.dim != m.cfg.latent) {
+        fprintf(stderr, "mache sample: %s: the prior is over %d dimensions, the model's latent has %d\n", ckpt, flow.cfg.dim, m.cfg.latent);
+        atlas_prior_free(&flow); atlas_free(&m);
+        return 1;
+    }
+    if (mc_mkdir_p(out, err)) { fprintf(stderr, "mache sample: %s\n", err); atlas_free(&m); if (have_flow) atlas_prior_free(&flow); return 1; }
     int L = m.cfg.latent;
     float *z = mc_malloc((size_t)count * L * sizeof(float));
     mc_rng rng;
@@ -148,6 +165,9 @@ int cmd_sample(int argc, char **argv)
         mc_gmm_free(&g);
         free(clouds); free(mu);
         mc_dataset_free(&ds);
+    } else if (have_flow) {
+        atlas_prior_sample(&flow, count, temperature, &rng, z);     /* N(0, T^2 I) through the inverse flow */
+        atlas_prior_free(&flow);
     } else {
         mc_rng_fill_normal(&rng, z, (int64_t)count * L, 0, temperature);
     }
@@ -169,15 +189,17 @@ int cmd_sample(int argc, char **argv)
         }
         free(pts);
     }
+    if (no_meshes && !clouds) { fprintf(stderr, "mache sample: --no-meshes needs --clouds N\n"); status = 1; }
+    int shown = no_meshes && count > 16 ? 16 : count;
     sheet_writer w = {0};
-    mc_sheet_init(&w.sheet, count, count < 8 ? count : 8, 200, 1);
-    for (int s = 0; s < count && !status; s++) {
+    mc_sheet_init(&w.sheet, shown, shown < 8 ? shown : 8, 200, 1);
+    for (int s = 0; s < shown && !status; s++) {
         mc_mesh mesh;
         int *patch;
         char name[64];
         decode_mesh(&m, z + (int64_t)s * L, resolution, &mesh, &patch);
         snprintf(name, sizeof name, "sample_%03d", s);
-        status = save_mesh("sample", out, name, &mesh);
+        if (!no_meshes) status = save_mesh("sample", out, name, &mesh);
         draw(&w, &mesh, patch, mc_color_recon, name);
         mc_mesh_free(&mesh); free(patch);
     }

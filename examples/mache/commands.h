@@ -20,6 +20,7 @@ int cmd_sample(int argc, char **argv);
 int cmd_interpolate(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_fit_prior(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int bench_train(int argc, char **argv);      /* mache bench train | chamfer | sample */
 int bench_chamfer(int argc, char **argv);

@@ -17,6 +17,7 @@ static const mc_command commands[] = {
     {"reconstruct", cmd_reconstruct, "meshes of a model's reconstructions, beside the inputs"},
     {"sample", cmd_sample, "novel meshes from z ~ N(0, I) (or a fitted mixture)"},
     {"interpolate", cmd_interpolate, "meshes along the latent line between two shapes"},
+    {"fit-prior", cmd_fit_prior, "fit the learned latent prior to a trained model and save it in the checkpoint"},
     {"info", cmd_info, "what a checkpoint holds"},
     {"convert", cmd_convert, "a model between .ckpt, PyTorch .pth and .safetensors"},
     {"render", cmd_render, "a picture (contact sheet) of meshes or point clouds"},
