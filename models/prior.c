@@ -14,7 +14,8 @@
 
 atlas_prior_config atlas_prior_defaults(int dim)
 {
-    return (atlas_prior_config){.dim = dim, .couplings = 8, .hidden = 256, .scale_bound = 2};
+    int hidden = 4 * dim < 32 ? 32 : 4 * dim > 256 ? 256 : 4 * dim;    /* 256 for the cpu preset's latent */
+    return (atlas_prior_config){.dim = dim, .couplings = 8, .hidden = hidden, .scale_bound = 2};
 }
 
 atlas_prior_fit_opts atlas_prior_fit_defaults(void)

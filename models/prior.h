@@ -9,7 +9,7 @@
 typedef struct atlas_prior_config {
     int   dim;              /* latent size */
     int   couplings;        /* affine coupling layers (8); each transforms the half its mask leaves out */
-    int   hidden;           /* width of each coupling's MLP (256) */
+    int   hidden;           /* width of each coupling's MLP (4 x dim within [32, 256]) */
     float scale_bound;      /* log-scales are scale_bound * tanh(raw): bounded, so no layer can blow up (2) */
 } atlas_prior_config;
 

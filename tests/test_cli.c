@@ -102,18 +102,26 @@ int main(int argc, char **argv)
     CHECK(rows == 3, "log.csv has a header and one row per epoch: %d lines", rows);
     snprintf(args, sizeof args, "info %s/run/model.ckpt", dir);
     CHECK(run(args) == 0 && strstr(out, "decoder.1.bn3.running_mean") && strstr(out, "model=vae"), "info lists config and tensors");
+    CHECK(strstr(out, "prior=flow") && strstr(out, "prior.coupling.0.fc1.weight"), "train fits the learned prior into model.ckpt: %s", out);
     snprintf(args, sizeof args, "eval --ckpt %s/run/model.ckpt --data procedural:sword:10", dir);
     CHECK(run(args) == 0 && !strncmp(last_line(out), "chamfer_x1e3=", 13) && strstr(out, " fscore="), "eval last line: %s", last_line(out));
     snprintf(args, sizeof args, "sample --ckpt %s/run/model.ckpt --count 3 --out %s/samples --resolution 200", dir, dir);
     CHECK(run(args) == 0, "sample: %s", errtext);
     snprintf(path, sizeof path, "%s/samples/sample_002.obj", dir);
     CHECK(access(path, R_OK) == 0, "sample writes OBJ files");
+    CHECK(strstr(out, "prior flow"), "sample uses the checkpoint's learned prior by default: %s", out);
+    snprintf(args, sizeof args, "sample --ckpt %s/run/model.ckpt --count 2 --prior normal --out %s/normal --resolution 100", dir, dir);
+    CHECK(run(args) == 0 && strstr(out, "prior normal"), "sample --prior normal: %s%s", out, errtext);
     snprintf(args, sizeof args, "sample --ckpt %s/run/model.ckpt --count 2 --clouds 64 --out %s/clouds --resolution 100", dir, dir);
     CHECK(run(args) == 0, "sample --clouds: %s", errtext);
     snprintf(args, sizeof args, "mesh-info %s/clouds/clouds/cloud_001.ply", dir);
     CHECK(run(args) == 0 && strstr(out, "64"), "sample --clouds writes the decoder's points: %s%s", out, errtext);
     snprintf(args, sizeof args, "eval --generated %s/samples --reference procedural:sword:10 --points 256", dir);
-    CHECK(run(args) == 0 && !strncmp(last_line(out), "mmd_cd_x1e3=", 12) && strstr(out, "nna_cd="), "generation metrics: %s%s", out, errtext);
+    CHECK(run(args) == 0 && !strncmp(last_line(out), "mmd_cd_x1e3=", 12) && strstr(out, "nna_cd=") && strstr(out, "nna_gen=") &&
+          strstr(out, "2 generated vs 2 reference"), "generation metrics (equal sets, 1-NNA halves): %s%s", out, errtext);
+    snprintf(args, sizeof args, "eval --generated %s/samples --reference procedural:sword:3:5 --split all --train procedural:sword:10 --points 128", dir);
+    CHECK(run(args) == 0 && strstr(last_line(out), "mem_gen_x1e3=") && strstr(out, "3 generated vs 3 reference") && strstr(out, "nearest of 8 training"),
+          "memorisation check: %s%s", out, errtext);
     snprintf(args, sizeof args, "reconstruct --ckpt %s/run/model.ckpt --data procedural:sword:10 --count 2 --out %s/recon --resolution 200", dir, dir);
     CHECK(run(args) == 0, "reconstruct: %s", errtext);
     snprintf(path, sizeof path, "%s/recon/reconstructions.png", dir);
@@ -151,8 +159,17 @@ int main(int argc, char **argv)
     CHECK(rows == 3, "the resumed log has one row per epoch: %d lines", rows);
 
     /* transfer: an AE into a VAE */
-    snprintf(args, sizeof args, "train --data procedural:sword:10 --model ae --preset tiny --epochs 1 --batch 4 --out %s/ae --quiet", dir);
+    snprintf(args, sizeof args, "train --data procedural:sword:10 --model ae --preset tiny --epochs 1 --batch 4 --out %s/ae --quiet --prior none", dir);
     CHECK(run(args) == 0, "ae: %s", errtext);
+    mistake("train --data procedural:sword:10 --out /tmp/x --prior gan", "flow or none");
+    snprintf(args, sizeof args, "sample --ckpt %s/ae/model.ckpt --count 2 --prior flow --out %s/noflow", dir, dir);
+    mistake(args, "no learned prior");
+    snprintf(args, sizeof args, "fit-prior --ckpt %s/ae/model.ckpt --data procedural:sword:10 --out %s/ae/prior.ckpt --epochs 20 --hidden 16", dir, dir);
+    CHECK(run(args) == 0 && strstr(out, "fitted to 8 latent vectors"), "fit-prior on an AE checkpoint: %s%s", out, errtext);
+    snprintf(args, sizeof args, "sample --ckpt %s/ae/prior.ckpt --count 2 --out %s/aeflow --resolution 100", dir, dir);
+    CHECK(run(args) == 0 && strstr(out, "prior flow"), "sample from the fitted prior: %s%s", out, errtext);
+    snprintf(args, sizeof args, "info %s/ae/prior.ckpt", dir);
+    CHECK(run(args) == 0 && strstr(out, "prior_hidden=16") && strstr(out, "model=ae"), "fit-prior keeps the model's config: %s", out);
     snprintf(args, sizeof args, "train --data procedural:sword:10 --model vae --preset tiny --epochs 1 --batch 4 --out %s/ft --init-from %s/ae/model.ckpt --freeze encoder",
              dir, dir);
     CHECK(run(args) == 0 && strstr(out, "AE -> VAE") && strstr(out, "loaded"), "init-from AE into VAE: %s%s", out, errtext);

@@ -3,6 +3,7 @@
  * epoch E repeats epoch E+1 exactly. */
 #include "examples/mache/args.h"
 #include "examples/mache/commands.h"
+#include "examples/mache/cmd_prior.h"
 #include "examples/mache/common.h"
 #include "models/train.h"
 #include <math.h>
@@ -91,6 +92,7 @@ static const char *usage = "--data SRC --model ae|vae --preset cpu|paper --out R
 
 int cmd_train(int argc, char **argv)
 {
+    const char *prior = "flow";
     train_opts o = {.model = "vae", .preset = "cpu", .lr_steps = NULL, .template_ = "square", .init = "template", .epochs = -1, .batch = -1,
                     .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 5e-6f, .kl_warmup = 5, .logvar_init = -6};
     const char *precision = "fp32";
@@ -121,6 +123,7 @@ int cmd_train(int argc, char **argv)
         {"resume", OPT_STR, &o.resume, "continue the run in this folder from its last.ckpt"},
         {"save-every", OPT_INT, &o.save_every, "epochs between checkpoints (default 1)"},
         {"cache-points", OPT_INT, &o.cache_points, "surface points cached per shape (default 8 x points)"},
+        {"prior", OPT_STR, &prior, "flow: after the last epoch, fit the learned latent prior into model.ckpt (default); none"},
         {"quiet", OPT_FLAG, &o.quiet, "print only the final line"},
         {"precision", OPT_STR, &precision, "fp32 or bf16: the multiplies' inputs (default fp32; weights, Adam stay fp32)"},
         {0}};
@@ -128,6 +131,7 @@ int cmd_train(int argc, char **argv)
     int npos, r = mc_parse_args(argc, argv, opts, usage, pos, 0, &npos);
     if (r) return r == 2 ? 0 : 1;
     if (set_precision("train", precision)) return 1;
+    if (strcmp(prior, "flow") && strcmp(prior, "none")) { fprintf(stderr, "mache train: --prior must be flow or none, got '%s'\n", prior); return 1; }
 
     char err[MC_ERRLEN], path[4200], text[4096], resume_strings[3][1024];
     atlasnet m;
@@ -292,6 +296,15 @@ int cmd_train(int argc, char **argv)
     opts_text(&o, o.epochs, text, sizeof text);
     snprintf(path, sizeof path, "%s/model.ckpt", o.out);
     if (lead && atlas_save(&m, path, text, 0, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
+    if (lead && !strcmp(prior, "flow")) {   /* the learned prior over the final model's training latents (every rank
+                                             * holds the whole training split), saved beside it by rank 0 */
+        atlas_prior p;
+        prior_cli_opts po = {.noise = -1, .quiet = 1};
+        fit_learned_prior(&m, &train, &po, (uint64_t)o.seed, &p);
+        status = atlas_save_with_prior(&m, &p, path, text, err);
+        atlas_prior_free(&p);
+        if (status) { fprintf(stderr, "mache train: %s\n", err); goto done; }
+    }
     printf("trained %d epochs in %.1f s: chamfer_x1e3=%.4f fscore=%.4f active_dims=%d model=%s\n", o.epochs - epochs_done,
            mc_now_seconds() - run_start, ev.chamfer_x1e3, ev.fscore, ev.active, path);
 done:

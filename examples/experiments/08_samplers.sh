@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Experiment 8: which sampler gives novel shapes like the class, under PointFlow's protocol (Yang et al.
+# 2019): GEN_POINTS8 points per cloud (2048), as many generated as reference shapes (REF_N8, 400), the
+# reference set unseen (procedural:CLASS:REF_N8:REF_SEED8, a seed the training data does not use, all of
+# it), both sampled from meshes and normalised to the unit ball the same way (mache eval --generated).
+# Samplers, on planes and swords, seeds SEEDS8 (1 2 3):
+#   VAE z ~ N(0, I); AE + GMM and VAE + GMM (10 components on the training latents); the learned flow prior
+#   (models/prior.h; mache train fits it, mache fit-prior adds it to a model trained without) on AE and VAE.
+# Oracle rows: the real training shapes against the reference set, and the AE's and VAE's reconstructions
+# of the reference shapes. Memorisation (MEM8=1, seed 1): each sample's Chamfer to its nearest training
+# shape beside the reference shapes' (mache eval --train).
+# Models: COUNT8 (400) shapes per class, E8 (25) epochs, cpu preset; the VAE with the KL settings chosen in
+# experiment 7 (weight 1e-5, warm-up 4, logvar init -6), passed explicitly.
+source "$(dirname "$0")/lib.sh"
+init 08_samplers "samplers under the standard generation protocol: N(0, I), GMM, learned flow prior"
+
+SEEDS8=${SEEDS8:-1 2 3}
+CLASSES8=${CLASSES8:-plane sword}
+COUNT8=${COUNT8:-$( [ "$QUICK" = 1 ] && echo 20 || echo 400 )}
+E8=${E8:-$(epochs 25)}
+REF_N8=${REF_N8:-$( [ "$QUICK" = 1 ] && echo 8 || echo 400 )}
+REF_SEED8=${REF_SEED8:-77}
+GEN_POINTS8=${GEN_POINTS8:-$( [ "$QUICK" = 1 ] && echo 256 || echo 2048 )}
+MEM8=${MEM8:-1}
+VAE8=(--kl-weight 1e-5 --kl-warmup 4 --logvar-init -6)
+RUNS=${RUNS8:-$RESULTS/08_samplers}
+TSV=$OUT/metrics.tsv
+: > "$TSV"
+
+# ensure_prior CKPT SRC : fit the flow prior into CKPT if it has none (a run trained with --prior none or
+# by an older mache)
+ensure_prior() {
+    if ! "$MACHE" info "$1" | grep -q '^prior=flow'; then
+        run "$MACHE" fit-prior --ckpt "$1" --data "$2" --quiet | tail -1
+    fi
+}
+
+# gen CLASS SEED SAMPLER DIR [EXTRA] : evaluate the meshes in DIR, add a line to the TSV
+gen() {
+    local cls=$1 seed=$2 name=$3 dir=$4 extra=${5:-} line
+    line=$(run "$MACHE" eval --generated "$dir" --reference "procedural:$cls:$REF_N8:$REF_SEED8" --split all \
+        --points "$GEN_POINTS8" $extra | tee "$dir.eval" | tail -1)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cls" "$name" "$seed" "$(metric "$line" mmd_cd_x1e3)" "$(metric "$line" cov_cd)" \
+        "$(metric "$line" nna_cd)" "$(metric "$line" nna_gen)" "$(metric "$line" nna_ref)" \
+        "$(metric "$line" mem_gen_x1e3)/$(metric "$line" mem_ref_x1e3)/$(metric "$line" copies)" >> "$TSV"
+    echo "  $cls seed $seed $name: $line"
+}
+
+for cls in $CLASSES8; do
+    SRC=procedural:$cls:$COUNT8
+    for seed in $SEEDS8; do
+        AE=$RUNS/${cls}s_ae_s$seed VAE=$RUNS/${cls}s_vae_s$seed
+        train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --seed "$seed" --quiet
+        train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --seed "$seed" "${VAE8[@]}" --quiet
+        ensure_prior "$AE/model.ckpt" "$SRC"
+        ensure_prior "$VAE/model.ckpt" "$SRC"
+        S=$OUT/${cls}_s$seed
+        mem=""
+        [ "$MEM8" = 1 ] && [ "$seed" = "$(echo $SEEDS8 | cut -d' ' -f1)" ] && mem="--train $SRC"
+        sample "$VAE/model.ckpt" "$S/vae_normal" "$REF_N8" --seed "$seed" --prior normal
+        gen "$cls" "$seed" "VAE, z ~ N(0, I)" "$S/vae_normal"
+        sample "$AE/model.ckpt" "$S/ae_gmm" "$REF_N8" --seed "$seed" --prior gmm --fit "$SRC"
+        gen "$cls" "$seed" "AE + GMM" "$S/ae_gmm" "$mem"
+        sample "$VAE/model.ckpt" "$S/vae_gmm" "$REF_N8" --seed "$seed" --prior gmm --fit "$SRC"
+        gen "$cls" "$seed" "VAE + GMM" "$S/vae_gmm"
+        sample "$AE/model.ckpt" "$S/ae_flow" "$REF_N8" --seed "$seed" --prior flow
+        gen "$cls" "$seed" "AE + flow prior" "$S/ae_flow" "$mem"
+        sample "$VAE/model.ckpt" "$S/vae_flow" "$REF_N8" --seed "$seed" --prior flow
+        gen "$cls" "$seed" "VAE + flow prior" "$S/vae_flow" "$mem"
+        picture "$S/ae_flow/first16.png" "$cls, seed $seed: AE + flow prior"
+        picture "$S/ae_gmm/first16.png" "$cls, seed $seed: AE + GMM"
+        if [ "$seed" = "$(echo $SEEDS8 | cut -d' ' -f1)" ]; then
+            # oracles: reconstructions of the reference shapes, and the real training shapes
+            for m in AE VAE; do
+                ck=${!m}/model.ckpt lower=$(echo $m | tr A-Z a-z)
+                run "$MACHE" reconstruct --ckpt "$ck" --data "procedural:$cls:$REF_N8:$REF_SEED8" --split all --count "$REF_N8" \
+                    --out "$S/recon_$lower" --resolution 2500 > "$S/recon_$lower.log"
+                only "$S/recon_$lower" '*_recon.obj' "$S/recon_${lower}_only"
+                gen "$cls" "$seed" "oracle: $m reconstructions of the reference shapes" "$S/recon_${lower}_only"
+            done
+            run "$MACHE" data --category "$cls" --count "$COUNT8" --out "$S/data" > /dev/null
+            # the training split is the first 80% by index (the files sort by index)
+            rm -rf "$S/train_only"; mkdir -p "$S/train_only"
+            ls "$S/data"/*.obj | sort | head -n $(( COUNT8 * 4 / 5 )) | while read -r f; do ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$S/train_only/"; done
+            gen "$cls" "$seed" "oracle: real training shapes" "$S/train_only"
+        fi
+    done
+done
+
+# tables: mean and spread (sample standard deviation over seeds; one seed: the value alone)
+summary() {
+    awk -F'\t' -v cls="$1" '
+        $1 == cls { k = $2; if (!(k in n)) order[++m] = k; n[k]++
+                    for (c = 4; c <= 8; c++) { s[k, c] += $c; q[k, c] += $c * $c } seeds[k] = seeds[k] (seeds[k] == "" ? "" : " ") $3 }
+        END { for (i = 1; i <= m; i++) { k = order[i]; line = "| " k " | " seeds[k]
+                  for (c = 4; c <= 8; c++) { mu = s[k, c] / n[k]; v = n[k] > 1 ? (q[k, c] - n[k] * mu * mu) / (n[k] - 1) : 0
+                      line = line sprintf(n[k] > 1 ? " | %.2f +- %.2f" : " | %.2f", mu, sqrt(v > 0 ? v : 0)) }
+                  print line " |" } }' "$TSV"
+}
+for cls in $CLASSES8; do
+    table "$cls: $REF_N8 generated vs $REF_N8 unseen reference shapes (procedural:$cls:$REF_N8:$REF_SEED8), $GEN_POINTS8 points; mean +- std over seeds" \
+        "| sampler | seeds | MMD-CD x1e3 | COV-CD % | 1-NNA-CD % | 1-NNA generated side % | 1-NNA reference side % |"
+    summary "$cls" >> "$OUT/.tables"
+    table "$cls: memorisation (seed ${SEEDS8%% *}): median Chamfer x1e3 to the nearest training shape" \
+        "| sampler | samples | reference shapes | samples nearer a training shape than every reference shape |"
+    awk -F'\t' -v cls="$cls" '$1 == cls && $9 !~ /^\/\// { split($9, a, "/"); printf "| %s | %s | %s | %s |\n", $2, a[1], a[2], a[3] }' "$TSV" >> "$OUT/.tables"
+done
+note "Per-run figures (class, sampler, seed, MMD, COV, 1-NNA, its generated and reference halves, memorisation) are in metrics.tsv."
+finish
