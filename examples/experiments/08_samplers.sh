@@ -30,20 +30,39 @@ TSV=$OUT/metrics.tsv
 # ensure_prior CKPT SRC : fit the flow prior into CKPT if it has none (a run trained with --prior none or
 # by an older mache)
 ensure_prior() {
-    if ! "$MACHE" info "$1" | grep -q '^prior=flow'; then
+    if ! "$MACHE" info "$1" | grep -q '^ *prior=flow'; then
         run "$MACHE" fit-prior --ckpt "$1" --data "$2" --quiet | tail -1
     fi
 }
 
-# gen CLASS SEED SAMPLER DIR [EXTRA] : evaluate the meshes in DIR, add a line to the TSV
+# gen CLASS SEED SAMPLER DIR [EXTRA] : evaluate the meshes in DIR (DIR.eval keeps the output; an existing one
+# from the same protocol is reused, so the script can be rerun or run seed by seed), add a line to the TSV
 gen() {
     local cls=$1 seed=$2 name=$3 dir=$4 extra=${5:-} line
-    line=$(run "$MACHE" eval --generated "$dir" --reference "procedural:$cls:$REF_N8:$REF_SEED8" --split all \
-        --points "$GEN_POINTS8" $extra | tee "$dir.eval" | tail -1)
+    local ref="procedural:$cls:$REF_N8:$REF_SEED8" proto="points=$GEN_POINTS8 ref=$REF_N8:$REF_SEED8 $extra"
+    if [ -s "$dir.eval" ] && [ "$(head -1 "$dir.eval")" = "$proto" ]; then
+        line=$(tail -1 "$dir.eval")
+        echo "# reused $dir.eval" >> "$OUT/.commands"
+    else
+        { echo "$proto"; run "$MACHE" eval --generated "$dir" --reference "$ref" --split all --points "$GEN_POINTS8" $extra; } > "$dir.eval.tmp"
+        mv "$dir.eval.tmp" "$dir.eval"
+        line=$(tail -1 "$dir.eval")
+    fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cls" "$name" "$seed" "$(metric "$line" mmd_cd_x1e3)" "$(metric "$line" cov_cd)" \
         "$(metric "$line" nna_cd)" "$(metric "$line" nna_gen)" "$(metric "$line" nna_ref)" \
         "$(metric "$line" mem_gen_x1e3)/$(metric "$line" mem_ref_x1e3)/$(metric "$line" copies)" >> "$TSV"
     echo "  $cls seed $seed $name: $line"
+}
+
+# sampler CLASS SEED NAME DIR CKPT EXTRA SAMPLE_ARGS... : REF_N8 samples (unless DIR.eval is reused), evaluated
+sampler() {
+    local cls=$1 seed=$2 name=$3 dir=$4 ckpt=$5 extra=$6
+    shift 6
+    local proto="points=$GEN_POINTS8 ref=$REF_N8:$REF_SEED8 $extra"
+    if ! { [ -s "$dir.eval" ] && [ "$(head -1 "$dir.eval")" = "$proto" ] && [ -d "$dir" ]; }; then
+        sample "$ckpt" "$dir" "$REF_N8" --seed "$seed" "$@"
+    fi
+    gen "$cls" "$seed" "$name" "$dir" "$extra"
 }
 
 for cls in $CLASSES8; do
@@ -55,30 +74,26 @@ for cls in $CLASSES8; do
         ensure_prior "$AE/model.ckpt" "$SRC"
         ensure_prior "$VAE/model.ckpt" "$SRC"
         S=$OUT/${cls}_s$seed
+        mkdir -p "$S"
         mem=""
         [ "$MEM8" = 1 ] && [ "$seed" = "$(echo $SEEDS8 | cut -d' ' -f1)" ] && mem="--train $SRC"
-        sample "$VAE/model.ckpt" "$S/vae_normal" "$REF_N8" --seed "$seed" --prior normal
-        gen "$cls" "$seed" "VAE, z ~ N(0, I)" "$S/vae_normal"
-        sample "$AE/model.ckpt" "$S/ae_gmm" "$REF_N8" --seed "$seed" --prior gmm --fit "$SRC"
-        gen "$cls" "$seed" "AE + GMM" "$S/ae_gmm" "$mem"
-        sample "$VAE/model.ckpt" "$S/vae_gmm" "$REF_N8" --seed "$seed" --prior gmm --fit "$SRC"
-        gen "$cls" "$seed" "VAE + GMM" "$S/vae_gmm"
-        sample "$AE/model.ckpt" "$S/ae_flow" "$REF_N8" --seed "$seed" --prior flow
-        gen "$cls" "$seed" "AE + flow prior" "$S/ae_flow" "$mem"
-        sample "$VAE/model.ckpt" "$S/vae_flow" "$REF_N8" --seed "$seed" --prior flow
-        gen "$cls" "$seed" "VAE + flow prior" "$S/vae_flow" "$mem"
+        sampler "$cls" "$seed" "VAE, z ~ N(0, I)" "$S/vae_normal" "$VAE/model.ckpt" "" --prior normal
+        sampler "$cls" "$seed" "AE + GMM" "$S/ae_gmm" "$AE/model.ckpt" "$mem" --prior gmm --fit "$SRC"
+        sampler "$cls" "$seed" "VAE + GMM" "$S/vae_gmm" "$VAE/model.ckpt" "" --prior gmm --fit "$SRC"
+        sampler "$cls" "$seed" "AE + flow prior" "$S/ae_flow" "$AE/model.ckpt" "$mem" --prior flow
+        sampler "$cls" "$seed" "VAE + flow prior" "$S/vae_flow" "$VAE/model.ckpt" "$mem" --prior flow
         picture "$S/ae_flow/first16.png" "$cls, seed $seed: AE + flow prior"
         picture "$S/ae_gmm/first16.png" "$cls, seed $seed: AE + GMM"
         if [ "$seed" = "$(echo $SEEDS8 | cut -d' ' -f1)" ]; then
             # oracles: reconstructions of the reference shapes, and the real training shapes
             for m in AE VAE; do
                 ck=${!m}/model.ckpt lower=$(echo $m | tr A-Z a-z)
-                run "$MACHE" reconstruct --ckpt "$ck" --data "procedural:$cls:$REF_N8:$REF_SEED8" --split all --count "$REF_N8" \
+                [ -d "$S/recon_$lower" ] || run "$MACHE" reconstruct --ckpt "$ck" --data "procedural:$cls:$REF_N8:$REF_SEED8" --split all --count "$REF_N8" \
                     --out "$S/recon_$lower" --resolution 2500 > "$S/recon_$lower.log"
                 only "$S/recon_$lower" '*_recon.obj' "$S/recon_${lower}_only"
                 gen "$cls" "$seed" "oracle: $m reconstructions of the reference shapes" "$S/recon_${lower}_only"
             done
-            run "$MACHE" data --category "$cls" --count "$COUNT8" --out "$S/data" > /dev/null
+            [ -d "$S/data" ] || run "$MACHE" data --category "$cls" --count "$COUNT8" --out "$S/data" > /dev/null
             # the training split is the first 80% by index (the files sort by index)
             rm -rf "$S/train_only"; mkdir -p "$S/train_only"
             ls "$S/data"/*.obj | sort | head -n $(( COUNT8 * 4 / 5 )) | while read -r f; do ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$S/train_only/"; done
@@ -105,5 +120,6 @@ for cls in $CLASSES8; do
         "| sampler | samples | reference shapes | samples nearer a training shape than every reference shape |"
     awk -F'\t' -v cls="$cls" '$1 == cls && $9 !~ /^\/\// { split($9, a, "/"); printf "| %s | %s | %s | %s |\n", $2, a[1], a[2], a[3] }' "$TSV" >> "$OUT/.tables"
 done
+note "Protocol: $REF_N8 generated vs $REF_N8 reference shapes (procedural:CLASS:$REF_N8:$REF_SEED8, all of it: a seed the training data, procedural:CLASS:$COUNT8, does not use), $GEN_POINTS8 points per cloud sampled uniformly on the meshes (generated meshes at 2500 vertices), each cloud normalised to the unit ball from its own points; 1-NNA with its two halves. Models: cpu preset, $E8 epochs, $COUNT8 shapes per class (80/20 split); VAE with KL weight 1e-5, warm-up 4, logvar init -6; flow prior as mache train fits it (8 affine couplings, early stopping on 10% held-out latents); GMM 10 components on the training latents (mu)."
 note "Per-run figures (class, sampler, seed, MMD, COV, 1-NNA, its generated and reference halves, memorisation) are in metrics.tsv."
 finish

@@ -4,6 +4,7 @@
 #include "examples/mache/commands.h"
 #include "examples/mache/common.h"
 #include "models/metrics.h"
+#include "mesh/sample.h"
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,16 @@ static double mean(const double *x, int n)
     return s;
 }
 
+/* Each cloud to the unit ball from its own n points, as cloud_from_file does for the generated ones (the
+ * dataset's clouds were normalised from its larger cache of points): both sets exactly the same way. */
+static void unit_balls(float *clouds, int count, int n)
+{
+    for (int i = 0; i < count; i++) {
+        mc_xform t = mc_unit_ball(clouds + (int64_t)i * n * 3, n);
+        mc_xform_points(&t, clouds + (int64_t)i * n * 3, n);
+    }
+}
+
 /* PointFlow's protocol (Yang et al. 2019): n points per cloud, both sets normalised to the unit ball the
  * same way, and as many generated as reference shapes (the first of each folder's sorted files). */
 static int eval_generated(const char *dir, const char *reference, const char *split, const char *train_src, int n, int max_ref)
@@ -69,6 +80,7 @@ static int eval_generated(const char *dir, const char *reference, const char *sp
     free(files);
     if (status) { free(gen); return 1; }
     float *ref_clouds = atlas_dataset_clouds(&ref, n, ATLAS_SEED_REFERENCE);
+    unit_balls(ref_clouds, nr, n);
     double t0 = mc_now_seconds();
     generation_metrics g = mc_generation_metrics(gen, ng, ref_clouds, nr, n);
     printf("%d generated vs %d reference shapes (%s split of %s), %d points each, %.1f s\n", ng, nr, split, reference, n, mc_now_seconds() - t0);
@@ -81,6 +93,7 @@ static int eval_generated(const char *dir, const char *reference, const char *sp
         mc_dataset train;
         if (open_data("eval", train_src, "train", 4 * n, 1, &train)) { free(gen); free(ref_clouds); mc_dataset_free(&ref); return 1; }
         float *train_clouds = atlas_dataset_clouds(&train, n, ATLAS_SEED_REFERENCE + 1);
+        unit_balls(train_clouds, train.nshapes, n);
         double *gen_near = mc_malloc((size_t)ng * sizeof *gen_near), *ref_near = mc_malloc((size_t)nr * sizeof *ref_near);
         mc_chamfer_nearest(gen, ng, train_clouds, train.nshapes, n, gen_near, NULL);
         mc_chamfer_nearest(ref_clouds, nr, train_clouds, train.nshapes, n, ref_near, NULL);
