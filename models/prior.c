@@ -186,6 +186,7 @@ void atlas_prior_fit(atlas_prior *p, const float *latents, int n, const atlas_pr
                      atlas_prior_fit_result *result)
 {
     int D = p->cfg.dim;
+    if (n < 1) mc_fatal("atlas_prior_fit: no latent vectors to fit");
     int *order = mc_malloc((size_t)n * sizeof *order);
     for (int i = 0; i < n; i++) order[i] = i;
     mc_rng_shuffle(rng, order, n);
