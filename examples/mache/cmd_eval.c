@@ -64,7 +64,7 @@ static void unit_balls(float *clouds, int count, int n)
 static int eval_generated(const char *dir, const char *reference, const char *split, const char *train_src, int n, int max_ref)
 {
     char **files;
-    int ng = list_meshes(dir, &files);
+    int nfiles = list_meshes(dir, &files), ng = nfiles;
     if (ng <= 0) {
         fprintf(stderr, "mache eval: %s: %s\n", dir, ng < 0 ? "cannot open the folder" : "no .obj/.off/.ply/.stl files in it");
         return 1;
@@ -76,9 +76,9 @@ static int eval_generated(const char *dir, const char *reference, const char *sp
     if (!status && ng < nr) nr = ng;
     float *gen = mc_malloc((size_t)(ng ? ng : 1) * n * 3 * sizeof(float));
     for (int i = 0; i < ng && !status; i++) status = cloud_from_file("eval", files[i], n, 1000 + (uint64_t)i, gen + (int64_t)i * n * 3);
-    for (int i = 0; i < ng; i++) free(files[i]);
+    for (int i = 0; i < nfiles; i++) free(files[i]);
     free(files);
-    if (status) { free(gen); return 1; }
+    if (status) { free(gen); if (nr) mc_dataset_free(&ref); return 1; }
     float *ref_clouds = atlas_dataset_clouds(&ref, n, ATLAS_SEED_REFERENCE);
     unit_balls(ref_clouds, nr, n);
     double t0 = mc_now_seconds();
