@@ -20,7 +20,7 @@ atlas_prior_config atlas_prior_defaults(int dim)
 
 atlas_prior_fit_opts atlas_prior_fit_defaults(void)
 {
-    return (atlas_prior_fit_opts){.epochs = 400, .batch = 64, .lr = 1e-3f, .weight_decay = 0, .noise = 0.05f,
+    return (atlas_prior_fit_opts){.epochs = 400, .batch = 64, .lr = 1e-3f, .weight_decay = 0, .noise = 0.2f,
                                   .holdout = 0.1f, .patience = 40, .quiet = 1};
 }
 

@@ -41,7 +41,7 @@ typedef struct atlas_prior_fit_opts {
     int   batch;            /* latents per Adam step (64) */
     float lr;               /* Adam learning rate (1e-3) */
     float weight_decay;     /* Adam's L2 weight decay (0) */
-    float noise;            /* std of Gaussian noise added to the standardised latents each step (0.05):
+    float noise;            /* std of Gaussian noise added to the standardised latents each step (0.2):
                              * a smoothed target, so the flow cannot collapse onto the few training points */
     float holdout;          /* fraction of the latents kept out for early stopping (0.1; none below 20) */
     int   patience;         /* epochs without a better held-out likelihood before stopping (40) */

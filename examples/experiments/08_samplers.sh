@@ -65,9 +65,9 @@ sampler() {
     gen "$cls" "$seed" "$name" "$dir" "$extra"
 }
 
-for cls in $CLASSES8; do
-    SRC=procedural:$cls:$COUNT8
-    for seed in $SEEDS8; do
+for seed in $SEEDS8; do
+    for cls in $CLASSES8; do
+        SRC=procedural:$cls:$COUNT8
         AE=$RUNS/${cls}s_ae_s$seed VAE=$RUNS/${cls}s_vae_s$seed
         train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --seed "$seed" --quiet
         train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --seed "$seed" "${VAE8[@]}" --quiet

@@ -63,7 +63,7 @@ int cmd_fit_prior(int argc, char **argv)
         {"couplings", OPT_INT, &po.couplings, "affine coupling layers (default 8)"},
         {"hidden", OPT_INT, &po.hidden, "width of each coupling's MLP (default 4 x latent, within 32..256)"},
         {"epochs", OPT_INT, &po.epochs, "at most this many passes over the latents (default 400; early stopping)"},
-        {"noise", OPT_FLOAT, &po.noise, "std of the noise added to the standardised latents (default 0.05)"},
+        {"noise", OPT_FLOAT, &po.noise, "std of the noise added to the standardised latents (default 0.2: more spread, better coverage)"},
         {"quiet", OPT_FLAG, &po.quiet, "print only the summary line"},
         {0}};
     const char *pos[1];
