@@ -7,10 +7,11 @@
 #   VAE z ~ N(0, I); AE + GMM and VAE + GMM (10 components on the training latents); the learned flow prior
 #   (models/prior.h; mache train fits it, mache fit-prior adds it to a model trained without) on AE and VAE.
 # Oracle rows: the real training shapes against the reference set, and the AE's and VAE's reconstructions
-# of the reference shapes. Memorisation (MEM8=1, seed 1): each sample's Chamfer to its nearest training
+# of the reference shapes. Memorisation (MEM8=1, seed ORACLE_SEED8 = 1): each sample's Chamfer to its nearest training
 # shape beside the reference shapes' (mache eval --train).
 # Models: COUNT8 (400) shapes per class, E8 (25) epochs, cpu preset; the VAE with the KL settings chosen in
-# experiment 7 (weight 1e-5, warm-up 4, logvar init -6), passed explicitly.
+# experiment 7 (weight 1e-5, warm-up 4, logvar init -6), passed explicitly. TRAIN8="ae" trains only the AEs
+# that are missing (the VAE samplers of a seed without a VAE run are then left out of the tables).
 source "$(dirname "$0")/lib.sh"
 init 08_samplers "samplers under the standard generation protocol: N(0, I), GMM, learned flow prior"
 
@@ -22,6 +23,8 @@ REF_N8=${REF_N8:-$( [ "$QUICK" = 1 ] && echo 8 || echo 400 )}
 REF_SEED8=${REF_SEED8:-77}
 GEN_POINTS8=${GEN_POINTS8:-$( [ "$QUICK" = 1 ] && echo 256 || echo 2048 )}
 MEM8=${MEM8:-1}
+ORACLE_SEED8=${ORACLE_SEED8:-1}     # the seed whose models give the oracle rows and the memorisation check
+TRAIN8=${TRAIN8:-ae vae}            # the models to train when missing (a VAE's samplers are skipped without one)
 VAE8=(--kl-weight 1e-5 --kl-warmup 4 --logvar-init -6)
 RUNS=${RUNS8:-$RESULTS/08_samplers}
 TSV=$OUT/metrics.tsv
@@ -69,24 +72,37 @@ for seed in $SEEDS8; do
     for cls in $CLASSES8; do
         SRC=procedural:$cls:$COUNT8
         AE=$RUNS/${cls}s_ae_s$seed VAE=$RUNS/${cls}s_vae_s$seed
-        train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --seed "$seed" --quiet
-        train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --seed "$seed" "${VAE8[@]}" --quiet
-        ensure_prior "$AE/model.ckpt" "$SRC"
-        ensure_prior "$VAE/model.ckpt" "$SRC"
+        case " $TRAIN8 " in *" ae "*) train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --seed "$seed" --quiet ;; esac
+        case " $TRAIN8 " in *" vae "*) train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --seed "$seed" "${VAE8[@]}" --quiet ;; esac
+        models=()
+        for m in AE VAE; do
+            if [ -f "${!m}/model.ckpt" ]; then models+=("$m"); ensure_prior "${!m}/model.ckpt" "$SRC"; fi
+        done
+        has() { case " ${models[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
         S=$OUT/${cls}_s$seed
         mkdir -p "$S"
         mem=""
-        [ "$MEM8" = 1 ] && [ "$seed" = "$(echo $SEEDS8 | cut -d' ' -f1)" ] && mem="--train $SRC"
-        sampler "$cls" "$seed" "VAE, z ~ N(0, I)" "$S/vae_normal" "$VAE/model.ckpt" "" --prior normal
-        sampler "$cls" "$seed" "AE + GMM" "$S/ae_gmm" "$AE/model.ckpt" "$mem" --prior gmm --fit "$SRC"
-        sampler "$cls" "$seed" "VAE + GMM" "$S/vae_gmm" "$VAE/model.ckpt" "" --prior gmm --fit "$SRC"
-        sampler "$cls" "$seed" "AE + flow prior" "$S/ae_flow" "$AE/model.ckpt" "$mem" --prior flow
-        sampler "$cls" "$seed" "VAE + flow prior" "$S/vae_flow" "$VAE/model.ckpt" "$mem" --prior flow
-        picture "$S/ae_flow/first16.png" "$cls, seed $seed: AE + flow prior"
-        picture "$S/ae_gmm/first16.png" "$cls, seed $seed: AE + GMM"
-        if [ "$seed" = "$(echo $SEEDS8 | cut -d' ' -f1)" ]; then
+        [ "$MEM8" = 1 ] && [ "$seed" = "$ORACLE_SEED8" ] && mem="--train $SRC"
+        if has VAE; then
+            sampler "$cls" "$seed" "VAE, z ~ N(0, I)" "$S/vae_normal" "$VAE/model.ckpt" "" --prior normal
+        fi
+        if has AE; then
+            sampler "$cls" "$seed" "AE + GMM" "$S/ae_gmm" "$AE/model.ckpt" "$mem" --prior gmm --fit "$SRC"
+        fi
+        if has VAE; then
+            sampler "$cls" "$seed" "VAE + GMM" "$S/vae_gmm" "$VAE/model.ckpt" "" --prior gmm --fit "$SRC"
+        fi
+        if has AE; then
+            sampler "$cls" "$seed" "AE + flow prior" "$S/ae_flow" "$AE/model.ckpt" "$mem" --prior flow
+            picture "$S/ae_flow/first16.png" "$cls, seed $seed: AE + flow prior"
+            picture "$S/ae_gmm/first16.png" "$cls, seed $seed: AE + GMM"
+        fi
+        if has VAE; then
+            sampler "$cls" "$seed" "VAE + flow prior" "$S/vae_flow" "$VAE/model.ckpt" "$mem" --prior flow
+        fi
+        if [ "$seed" = "$ORACLE_SEED8" ]; then
             # oracles: reconstructions of the reference shapes, and the real training shapes
-            for m in AE VAE; do
+            for m in "${models[@]}"; do
                 ck=${!m}/model.ckpt lower=$(echo $m | tr A-Z a-z)
                 [ -d "$S/recon_$lower" ] || run "$MACHE" reconstruct --ckpt "$ck" --data "procedural:$cls:$REF_N8:$REF_SEED8" --split all --count "$REF_N8" \
                     --out "$S/recon_$lower" --resolution 2500 > "$S/recon_$lower.log"
@@ -116,7 +132,7 @@ for cls in $CLASSES8; do
     table "$cls: $REF_N8 generated vs $REF_N8 unseen reference shapes (procedural:$cls:$REF_N8:$REF_SEED8), $GEN_POINTS8 points; mean +- std over seeds" \
         "| sampler | seeds | MMD-CD x1e3 | COV-CD % | 1-NNA-CD % | 1-NNA generated side % | 1-NNA reference side % |"
     summary "$cls" >> "$OUT/.tables"
-    table "$cls: memorisation (seed ${SEEDS8%% *}): median Chamfer x1e3 to the nearest training shape" \
+    table "$cls: memorisation (seed $ORACLE_SEED8): median Chamfer x1e3 to the nearest training shape" \
         "| sampler | samples | reference shapes | samples nearer a training shape than every reference shape |"
     awk -F'\t' -v cls="$cls" '$1 == cls && $9 !~ /^\/\// { split($9, a, "/"); printf "| %s | %s | %s | %s |\n", $2, a[1], a[2], a[3] }' "$TSV" >> "$OUT/.tables"
 done
