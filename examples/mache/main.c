@@ -15,7 +15,7 @@ static const mc_command commands[] = {
     {"train", cmd_train, "train an AtlasNet AE or VAE"},
     {"eval", cmd_eval, "reconstruction metrics of a model, or generation metrics of a folder"},
     {"reconstruct", cmd_reconstruct, "meshes of a model's reconstructions, beside the inputs"},
-    {"sample", cmd_sample, "novel meshes from z ~ N(0, I) (or a fitted mixture)"},
+    {"sample", cmd_sample, "novel meshes from the learned prior, z ~ N(0, I) or a fitted mixture"},
     {"interpolate", cmd_interpolate, "meshes along the latent line between two shapes"},
     {"fit-prior", cmd_fit_prior, "fit the learned latent prior to a trained model and save it in the checkpoint"},
     {"info", cmd_info, "what a checkpoint holds"},
