@@ -33,7 +33,9 @@ TSV=$OUT/metrics.tsv
 # ensure_prior CKPT SRC : fit the flow prior into CKPT if it has none (a run trained with --prior none or
 # by an older mache)
 ensure_prior() {
-    if ! "$MACHE" info "$1" | grep -q '^ *prior=flow'; then
+    local info
+    info=$("$MACHE" info "$1")     # not piped into grep -q: with pipefail, info's SIGPIPE would read as "no prior"
+    if ! grep -q '^ *prior=flow' <<< "$info"; then
         run "$MACHE" fit-prior --ckpt "$1" --data "$2" --quiet | tail -1
     fi
 }
