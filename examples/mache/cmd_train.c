@@ -296,11 +296,15 @@ int cmd_train(int argc, char **argv)
     opts_text(&o, o.epochs, text, sizeof text);
     snprintf(path, sizeof path, "%s/model.ckpt", o.out);
     if (lead && atlas_save(&m, path, text, 0, err)) { fprintf(stderr, "mache train: %s\n", err); status = 1; goto done; }
-    if (lead && !strcmp(prior, "flow")) {   /* the learned prior over the final model's training latents (every rank
-                                             * holds the whole training split), saved beside it by rank 0 */
+    if (lead && !strcmp(prior, "flow")) {   /* the learned prior over the final model's training latents, saved
+                                             * beside it: by rank 0 alone (every rank holds the whole training
+                                             * split), as one process, so its Adam steps wait for no other rank */
         atlas_prior p;
         prior_cli_opts po = {.noise = -1, .quiet = 1};
+        mc_dist saved = dist ? *dist : (mc_dist){0};
+        if (dist) mc_ctx_set_dist(mc_ctx_current(), NULL);
         fit_learned_prior(&m, &train, &po, (uint64_t)o.seed, &p);
+        if (saved.size > 1) mc_ctx_set_dist(mc_ctx_current(), &saved);
         status = atlas_save_with_prior(&m, &p, path, text, err);
         atlas_prior_free(&p);
         if (status) { fprintf(stderr, "mache train: %s\n", err); goto done; }
