@@ -26,6 +26,9 @@ MEM8=${MEM8:-1}
 ORACLE_SEED8=${ORACLE_SEED8:-1}     # the seed whose models give the oracle rows and the memorisation check
 TRAIN8=${TRAIN8:-ae vae}            # the models to train when missing (a VAE's samplers are skipped without one)
 VAE8=(--kl-weight 1e-5 --kl-warmup 4 --logvar-init -6)
+# the decoder init the committed results were run with (AtlasNet's, the default then); INIT8=template for
+# the template-half init that is the default now
+INIT8=${INIT8:-atlasnet}
 RUNS=${RUNS8:-$RESULTS/08_samplers}
 TSV=$OUT/metrics.tsv
 : > "$TSV"
@@ -74,8 +77,8 @@ for seed in $SEEDS8; do
     for cls in $CLASSES8; do
         SRC=procedural:$cls:$COUNT8
         AE=$RUNS/${cls}s_ae_s$seed VAE=$RUNS/${cls}s_vae_s$seed
-        case " $TRAIN8 " in *" ae "*) train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --seed "$seed" --quiet ;; esac
-        case " $TRAIN8 " in *" vae "*) train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --seed "$seed" "${VAE8[@]}" --quiet ;; esac
+        case " $TRAIN8 " in *" ae "*) train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --init "$INIT8" --seed "$seed" --quiet ;; esac
+        case " $TRAIN8 " in *" vae "*) train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --init "$INIT8" --seed "$seed" "${VAE8[@]}" --quiet ;; esac
         models=()
         for m in AE VAE; do
             if [ -f "${!m}/model.ckpt" ]; then models+=("$m"); ensure_prior "${!m}/model.ckpt" "$SRC"; fi
