@@ -135,10 +135,10 @@ int mc_gemm_set_kernel(const char *name)
 }
 
 /* ---- precision: fp32, or bf16 inputs (on AMX where usable, else the fp32 kernel on rounded packs) ---- */
-static _Atomic int precision = MC_GEMM_FP32;
+static _Thread_local int precision = MC_GEMM_FP32;
 
-void mc_gemm_set_precision(mc_gemm_precision p) { atomic_store(&precision, (int)p); }
-mc_gemm_precision mc_gemm_get_precision(void) { return (mc_gemm_precision)atomic_load(&precision); }
+void mc_gemm_set_precision(mc_gemm_precision p) { precision = (int)p; }
+mc_gemm_precision mc_gemm_get_precision(void) { return (mc_gemm_precision)precision; }
 
 int mc_gemm_precision_parse(const char *name, mc_gemm_precision *p)
 {

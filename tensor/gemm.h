@@ -25,7 +25,9 @@ const char *mc_gemm_kernel_name(void);
  * variable MACHE_GEMM (same names) decides on first use, and otherwise "auto". */
 int mc_gemm_set_kernel(const char *name);
 
-/* The precision of the multiply's inputs: one process-wide setting, MC_GEMM_FP32 unless set.
+/* The precision of the multiply's inputs: the calling thread's setting (like the autograd context, so two
+ * models in two threads may differ), MC_GEMM_FP32 unless set; read once as a multiply starts, and its
+ * worker threads follow it.
  * MC_GEMM_BF16: A and B are rounded to bfloat16 (8-bit significand, round to nearest even) as they are
  * packed, and the exact products are summed in fp32; alpha, beta and C stay fp32. Where the CPU has
  * AMX-BF16 and the OS grants its tiles, they run on them (mc_gemm_kernel_name() says "amx"); elsewhere
