@@ -1,7 +1,6 @@
 #include "datasets/idx.h"
 #include "datasets/gzip.h"
 #include "tensor/tensor.h"
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,18 +83,10 @@ int mc_idx_parse(const char *name, const uint8_t *buf, size_t len, mc_idx *out, 
 int mc_idx_read(const char *path, mc_idx *out, char *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) { mc_set_err(err, "%s: cannot open: %s", path, strerror(errno)); return 1; }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    do {
-        if (len == cap) buf = mc_realloc(buf, cap = cap ? 2 * cap : 1 << 20);
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-    } while (got && len < IDX_MAX_BYTES);
-    int bad = ferror(f);
-    fclose(f);
-    int rc = bad ? (mc_set_err(err, "%s: read error", path), 1) : mc_idx_parse(path, buf, len, out, err);
+    size_t len;
+    uint8_t *buf = mc_file_read(path, IDX_MAX_BYTES, &len, err);
+    if (!buf) return 1;
+    int rc = mc_idx_parse(path, buf, len, out, err);
     free(buf);
     return rc;
 }

@@ -2,13 +2,12 @@
  * share (growable mesh, clean-up, text scanning). */
 #include "mesh/mesh_parse.h"
 #include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Counts and indices are ints; a 2 GiB file cannot hold more vertices or triangles than that. */
@@ -76,29 +75,9 @@ int mc_mesh_load(const char *path, mc_mesh *m, char *err)
         mc_set_err(err, "%s: unknown mesh format '.%s' (expected .obj .off .ply or .stl)", path, extension(path));
         return 1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) { mc_set_err(err, "%s: cannot open (%s)", path, strerror(errno)); return 1; }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        mc_set_err(err, "%s: not a regular file", path);
-        fclose(f);
-        return 1;
-    }
-    if ((unsigned long long)st.st_size > MAX_FILE_BYTES) {
-        mc_set_err(err, "%s: file too large (%lld bytes; the limit is 2 GiB)", path, (long long)st.st_size);
-        fclose(f);
-        return 1;
-    }
-    size_t len = (size_t)st.st_size;
-    char *buf = mc_malloc(len + 1);
-    size_t got = fread(buf, 1, len, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != len) {
-        mc_set_err(err, "%s: read error (%zu of %zu bytes read)", path, got, len);
-        free(buf);
-        return 1;
-    }
+    size_t len;
+    char *buf = (char *)mc_file_read(path, MAX_FILE_BYTES, &len, err);
+    if (!buf) return 1;
     int r = mc_mesh_parse(path, buf, len, format, m, err);
     free(buf);
     return r;

@@ -143,35 +143,11 @@ static int corrupt(mc_ckpt *c, char *err, const char *path, const char *what)
     return 1;
 }
 
-unsigned char *mc_read_file(const char *path, size_t *len, char *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) { mc_set_err(err, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        mc_set_err(err, "%s: cannot read (not a regular file?)", path);
-        return NULL;
-    }
-    unsigned char *buf = mc_malloc((size_t)size + 1);
-    size_t got = fread(buf, 1, (size_t)size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != (size_t)size) {
-        mc_set_err(err, "%s: read error (%zu of %ld bytes read)", path, got, size);
-        free(buf);
-        return NULL;
-    }
-    *len = (size_t)size;
-    return buf;
-}
-
 int mc_ckpt_read(const char *path, mc_ckpt *c, char *err)
 {
     memset(c, 0, sizeof *c);
     size_t size;
-    unsigned char *buf = mc_read_file(path, &size, err);
+    unsigned char *buf = mc_file_read(path, SIZE_MAX, &size, err);
     if (!buf) return 1;
     int r = mc_ckpt_parse(path, buf, size, c, err);
     free(buf);

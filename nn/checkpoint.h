@@ -47,8 +47,6 @@ typedef struct mc_buf { unsigned char *p; size_t n, cap; } mc_buf;
 void mc_buf_put(mc_buf *b, const void *src, size_t n);
 void mc_buf_put_uint(mc_buf *b, uint64_t v, int width);
 
-/* A whole file in memory (NUL-terminated one past len; free() it), or NULL with one line in err. */
-unsigned char *mc_read_file(const char *path, size_t *len, char *err);
 /* Writes the chunks one after another, atomically (mc_file_write_atomic), without joining them first. */
 typedef struct mc_chunk { const void *p; size_t n; } mc_chunk;
 int mc_file_save_chunks(const char *path, const mc_chunk *chunks, int n, char *err);

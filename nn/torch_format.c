@@ -344,7 +344,7 @@ const unsigned char *mc_file_map(const char *path, size_t *len, int *mapped, cha
         close(fd);
         if (p != MAP_FAILED) { *mapped = 1; *len = (size_t)st.st_size; return p; }
     } else if (fd >= 0) close(fd);
-    return mc_read_file(path, len, err);
+    return mc_file_read(path, SIZE_MAX, len, err);
 }
 
 void mc_file_unmap(const unsigned char *buf, size_t len, int mapped)

@@ -114,3 +114,33 @@ uint32_t mc_crc32(uint32_t crc, const void *data, size_t n)
     while (n--) crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
+
+unsigned char *mc_file_read(const char *path, size_t max_bytes, size_t *len, char *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { mc_set_err(err, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        mc_set_err(err, "%s: not a regular file", path);
+        fclose(f);
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > max_bytes) {
+        mc_set_err(err, "%s: file too large (%lld bytes; the limit is %zu)", path, (long long)st.st_size, max_bytes);
+        fclose(f);
+        return NULL;
+    }
+    size_t n = (size_t)st.st_size;
+    unsigned char *buf = mc_malloc(n + 1);
+    size_t got = fread(buf, 1, n, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || got != n) {
+        mc_set_err(err, "%s: read error (%zu of %zu bytes read)", path, got, n);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}

@@ -64,6 +64,9 @@ int    mc_mkdir_p(const char *path, char *err); /* mkdir -p; non-zero with err o
  * flushed to disk and renamed over path, so an interrupted save leaves the old file whole. */
 int    mc_file_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err);
 int    mc_file_save(const char *path, const void *data, size_t n, char *err);   /* the same, for bytes */
+/* The whole of a regular file of at most max_bytes, in a heap buffer with a NUL after it (free it), its
+ * length in *len; NULL with err ("cannot open", "not a regular file", "too large", "read error"). */
+unsigned char *mc_file_read(const char *path, size_t max_bytes, size_t *len, char *err);
 /* CRC-32 as zip, gzip and PNG use it: mc_crc32(0, p, n), or continued over pieces. */
 uint32_t mc_crc32(uint32_t crc, const void *p, size_t n);
 

@@ -107,7 +107,7 @@ static void damage(const char *fixture, const char *ext, int flips_detected, uin
 {
     size_t len;
     char err[MC_ERRLEN], path[256];
-    unsigned char *orig = mc_read_file(fixture, &len, err), *b = malloc(len + 1);
+    unsigned char *orig = mc_file_read(fixture, SIZE_MAX, &len, err), *b = malloc(len + 1);
     CHECK(orig != NULL, "%s", err);
     if (!orig) return;
     snprintf(path, sizeof path, "%s/mache_torch_io_%d.%s", tmp_dir(), (int)getpid(), ext);
