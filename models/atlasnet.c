@@ -117,6 +117,10 @@ void atlas_init(atlasnet *m, const atlas_config *cfg, uint64_t seed)
     if (c->fc) {
         mc_linear_init(&m->fc, ps, "encoder.fc", c->enc[2], c->latent, 1, &rng);
         mc_batchnorm_init(&m->bn_fc, ps, "encoder.bn_fc", c->latent);
+        /* bn3's shift passes the max-pool and the FC unchanged per channel, and bn_fc's batch statistics
+         * cancel it: while training its gradient is exactly 0 (the sums would be rounding noise, which
+         * Adam turns into lr-sized steps). It is kept, as loaded (AtlasNet's checkpoints have it), not trained. */
+        mc_params_freeze(ps, "encoder.bn3.bias", 1);
     }
     if (c->vae) {
         mc_linear_init(&m->mu, ps, "mu", feat, c->latent, 1, &rng);
@@ -161,8 +165,8 @@ void atlas_encode(atlasnet *m, mc_tensor *points, mc_tensor **mu, mc_tensor **lo
     h = mc_linear_bn(h, &m->conv2, &m->bn2, NULL, MC_ACT_RELU);                  /* (B,N,128) */
     h = mc_linear_bn_max(h, &m->conv3, &m->bn3, MC_ACT_NONE);    /* (B,1024): no ReLU, then PointNet's max-pool */
     if (c->fc) {                                                 /* variant "no FC before mu/logvar": --no-fc */
-        h = mc_batchnorm(mc_linear(h, &m->fc), &m->bn_fc);       /* (B,latent) */
-        if (c->relu_end) h = mc_relu(h);                         /* variant "ReLU missing at the end": --no-relu-end */
+        /* (B,latent); without the ReLU: the variant "ReLU missing at the end", --no-relu-end */
+        h = mc_linear_bn(h, &m->fc, &m->bn_fc, NULL, c->relu_end ? MC_ACT_RELU : MC_ACT_NONE);
     }
     if (!c->vae) { *mu = h; if (logvar) *logvar = NULL; return; }
     *mu = mc_linear(h, &m->mu);                                  /* (B,latent) */

@@ -229,6 +229,11 @@ static void fused_matches_composition(int training, int relu)
     for (int t = 0; t < 6; t++)
         for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]));
     CHECK(worst < 1e-4, "linear_bn (training %d, relu %d) differs from linear(concat) + batchnorm by %g", training, relu, worst);
+    if (training) {   /* the bias cancels in the batch's normalisation: its gradient is 0 exactly, not rounding noise */
+        double bias = 0;
+        for (int64_t k = 0; k < a[2]->size; k++) bias = fmax(bias, fabs(a[2]->grad[k]));
+        CHECK(bias == 0, "linear_bn (relu %d): training-mode bias gradient is %g, not exactly 0", relu, bias);
+    }
     mc_step_end();
 
     /* linear_bn_max against linear, batchnorm and max over points */
