@@ -78,6 +78,41 @@ static void tile_avx512(const float *a, int na, tile *t, int nt, int j0, float *
         }
     }
 }
+
+/* The distances alone (Chamfer's value, the generation metrics): no indices to track, so P points of a
+ * share each load of b's tile and its running minima. The same arithmetic as above, so the same minima. */
+__attribute__((target("avx512f"), always_inline))
+static inline void block_avx512(const float *a, int P, tile *t, int padded, float *dist_a)
+{
+    __m512 ax[4], ay[4], az[4], best[4];
+    for (int p = 0; p < P; p++) {
+        ax[p] = _mm512_set1_ps(a[3 * p]); ay[p] = _mm512_set1_ps(a[3 * p + 1]); az[p] = _mm512_set1_ps(a[3 * p + 2]);
+        best[p] = _mm512_set1_ps(FLT_MAX);
+    }
+    for (int j = 0; j < padded; j += 16) {
+        __m512 bx = _mm512_load_ps(t->x + j), by = _mm512_load_ps(t->y + j), bz = _mm512_load_ps(t->z + j);
+        __m512 bmin = _mm512_load_ps(t->min + j);
+        for (int p = 0; p < P; p++) {
+            __m512 dx = _mm512_sub_ps(ax[p], bx), dy = _mm512_sub_ps(ay[p], by), dz = _mm512_sub_ps(az[p], bz);
+            __m512 d = _mm512_fmadd_ps(dz, dz, _mm512_fmadd_ps(dy, dy, _mm512_mul_ps(dx, dx)));
+            best[p] = _mm512_min_ps(best[p], d);
+            bmin = _mm512_min_ps(bmin, d);
+        }
+        _mm512_store_ps(t->min + j, bmin);
+    }
+    for (int p = 0; p < P; p++) {
+        float m = _mm512_reduce_min_ps(best[p]);
+        if (m < dist_a[p]) dist_a[p] = m;
+    }
+}
+
+__attribute__((target("avx512f")))
+static void tile_avx512_dist(const float *a, int na, tile *t, int nt, float *dist_a)
+{
+    int padded = (nt + PAD - 1) / PAD * PAD, i = 0;
+    for (; i + 4 <= na; i += 4) block_avx512(a + 3 * i, 4, t, padded, dist_a + i);
+    for (; i < na; i++) block_avx512(a + 3 * i, 1, t, padded, dist_a + i);
+}
 #endif
 
 /* -1: not decided yet. Atomic: the first calls may come from several OpenMP threads at once. */
@@ -111,7 +146,8 @@ void mc_nearest(const float *a, int na, const float *b, int nb,
     for (int j0 = 0; j0 < nb; j0 += TILE) {
         int nt = load_tile(t, b, j0, nb);
 #if defined(__x86_64__)
-        if (use_simd) tile_avx512(a, na, t, nt, j0, dist_a, idx_a);
+        if (use_simd && !idx_a && !idx_b) tile_avx512_dist(a, na, t, nt, dist_a);
+        else if (use_simd) tile_avx512(a, na, t, nt, j0, dist_a, idx_a);
         else
 #endif
         tile_portable(a, na, t, nt, j0, dist_a, idx_a);
