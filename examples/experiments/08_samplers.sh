@@ -9,9 +9,10 @@
 # Oracle rows: the real training shapes against the reference set, and the AE's and VAE's reconstructions
 # of the reference shapes. Memorisation (MEM8=1, seed ORACLE_SEED8 = 1): each sample's Chamfer to its nearest training
 # shape beside the reference shapes' (mache eval --train).
-# Models: COUNT8 (400) shapes per class, E8 (25) epochs, cpu preset; the VAE with the KL settings chosen in
-# experiment 7 (weight 1e-5, warm-up 4, logvar init -6), passed explicitly. TRAIN8="ae" trains only the AEs
-# that are missing (the VAE samplers of a seed without a VAE run are then left out of the tables).
+# Models: COUNT8 (400) shapes per class, E8 (25) epochs, cpu preset, mache train's defaults: the template
+# init and the default VAE (KL weight 5e-6, warm-up 5, logvar init -6; VAE8 to pass others, INIT8=atlasnet
+# for AtlasNet's init). TRAIN8="ae" trains only the AEs that are missing (the VAE samplers of a seed
+# without a VAE run are then left out of the tables).
 source "$(dirname "$0")/lib.sh"
 init 08_samplers "samplers under the standard generation protocol: N(0, I), GMM, learned flow prior"
 
@@ -25,10 +26,8 @@ GEN_POINTS8=${GEN_POINTS8:-$( [ "$QUICK" = 1 ] && echo 256 || echo 2048 )}
 MEM8=${MEM8:-1}
 ORACLE_SEED8=${ORACLE_SEED8:-1}     # the seed whose models give the oracle rows and the memorisation check
 TRAIN8=${TRAIN8:-ae vae}            # the models to train when missing (a VAE's samplers are skipped without one)
-VAE8=(--kl-weight 1e-5 --kl-warmup 4 --logvar-init -6)
-# the decoder init the committed results were run with (AtlasNet's, the default then); INIT8=template for
-# the template-half init that is the default now
-INIT8=${INIT8:-atlasnet}
+read -r -a VAE8 <<< "${VAE8:-}"
+INIT8=${INIT8:-template}
 RUNS=${RUNS8:-$RESULTS/08_samplers}
 TSV=$OUT/metrics.tsv
 : > "$TSV"
@@ -78,7 +77,7 @@ for seed in $SEEDS8; do
         SRC=procedural:$cls:$COUNT8
         AE=$RUNS/${cls}s_ae_s$seed VAE=$RUNS/${cls}s_vae_s$seed
         case " $TRAIN8 " in *" ae "*) train "$AE" "$E8" --data "$SRC" --model ae --preset cpu --init "$INIT8" --seed "$seed" --quiet ;; esac
-        case " $TRAIN8 " in *" vae "*) train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --init "$INIT8" --seed "$seed" "${VAE8[@]}" --quiet ;; esac
+        case " $TRAIN8 " in *" vae "*) train "$VAE" "$E8" --data "$SRC" --model vae --preset cpu --init "$INIT8" --seed "$seed" ${VAE8[@]+"${VAE8[@]}"} --quiet ;; esac
         models=()
         for m in AE VAE; do
             if [ -f "${!m}/model.ckpt" ]; then models+=("$m"); ensure_prior "${!m}/model.ckpt" "$SRC"; fi
@@ -141,6 +140,6 @@ for cls in $CLASSES8; do
         "| sampler | samples | reference shapes | samples nearer a training shape than every reference shape |"
     awk -F'\t' -v cls="$cls" '$1 == cls && $9 !~ /^\/\// { split($9, a, "/"); printf "| %s | %s | %s | %s |\n", $2, a[1], a[2], a[3] }' "$TSV" >> "$OUT/.tables"
 done
-note "Protocol: $REF_N8 generated vs $REF_N8 reference shapes (procedural:CLASS:$REF_N8:$REF_SEED8, all of it: a seed the training data, procedural:CLASS:$COUNT8, does not use), $GEN_POINTS8 points per cloud sampled uniformly on the meshes (generated meshes at 2500 vertices), each cloud normalised to the unit ball from its own points; 1-NNA with its two halves. Models: cpu preset, $E8 epochs, $COUNT8 shapes per class (80/20 split); VAE with KL weight 1e-5, warm-up 4, logvar init -6; flow prior as mache train fits it (8 affine couplings, early stopping on 10% held-out latents); GMM 10 components on the training latents (mu)."
+note "Protocol: $REF_N8 generated vs $REF_N8 reference shapes (procedural:CLASS:$REF_N8:$REF_SEED8, all of it: a seed the training data, procedural:CLASS:$COUNT8, does not use), $GEN_POINTS8 points per cloud sampled uniformly on the meshes (generated meshes at 2500 vertices), each cloud normalised to the unit ball from its own points; 1-NNA with its two halves. Models: cpu preset, $E8 epochs, $COUNT8 shapes per class (80/20 split); decoder init $INIT8; VAE ${VAE8[*]:-with the defaults of mache train (KL weight 5e-6, warm-up 5, logvar init -6)}; flow prior as mache train fits it (8 affine couplings, early stopping on 10% held-out latents); GMM 10 components on the training latents (mu)."
 note "Per-run figures (class, sampler, seed, MMD, COV, 1-NNA, its generated and reference halves, memorisation) are in metrics.tsv."
 finish
