@@ -26,6 +26,7 @@ GEN_POINTS8=${GEN_POINTS8:-$( [ "$QUICK" = 1 ] && echo 256 || echo 2048 )}
 MEM8=${MEM8:-1}
 ORACLE_SEED8=${ORACLE_SEED8:-1}     # the seed whose models give the oracle rows and the memorisation check
 TRAIN8=${TRAIN8:-ae vae}            # the models to train when missing (a VAE's samplers are skipped without one)
+VAEFLOW8=${VAEFLOW8:-$SEEDS8}       # the seeds that also get the row "VAE + flow prior"
 read -r -a VAE8 <<< "${VAE8:-}"
 INIT8=${INIT8:-template}
 RUNS=${RUNS8:-$RESULTS/08_samplers}
@@ -101,7 +102,7 @@ for seed in $SEEDS8; do
             picture "$S/ae_flow/first16.png" "$cls, seed $seed: AE + flow prior"
             picture "$S/ae_gmm/first16.png" "$cls, seed $seed: AE + GMM"
         fi
-        if has VAE; then
+        if has VAE && case " $VAEFLOW8 " in *" $seed "*) true ;; *) false ;; esac; then
             sampler "$cls" "$seed" "VAE + flow prior" "$S/vae_flow" "$VAE/model.ckpt" "$mem" --prior flow
         fi
         if [ "$seed" = "$ORACLE_SEED8" ]; then
