@@ -50,8 +50,13 @@ TARGET static void pack_a_rows(const float *A, int lda, int i0, int p0, int mc, 
         for (int k = 0; k < kc; k += 32) {
             __m512 v[16];
 #pragma GCC unroll 16
-            for (int r = 0; r < 16; r++)
+            for (int r = 0; r < 16; r++) {
+                if (r < rows) {   /* 14 rows at once are more streams than the prefetchers follow */
+                    _mm_prefetch((const char *)(src + (size_t)r * lda + k + 128), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(src + (size_t)r * lda + k + 144), _MM_HINT_T0);
+                }
                 v[r] = r < rows ? bf16_run(src + (size_t)r * lda + k, kc - k) : _mm512_setzero_ps();
+            }
             transpose16(v);
             int qn = kp - k / 2 < 16 ? kp - k / 2 : 16;
 #pragma GCC unroll 16
@@ -69,6 +74,10 @@ TARGET static void pack_a_cols(const float *A, int lda, int i0, int p0, int mc, 
         const float *even = A + (size_t)(p0 + 2 * q) * lda + i0;
         for (int t = 0; t < mc; t += MR) {
             __mmask16 rows = first(mc - t < MR ? mc - t : MR);
+            if (2 * q + 17 < kc) {   /* each row pair starts a new page: ask for the pair 8 pairs on early */
+                _mm_prefetch((const char *)(even + 16L * lda + t), _MM_HINT_T0);
+                _mm_prefetch((const char *)(even + 17L * lda + t), _MM_HINT_T0);
+            }
             __m512 e = _mm512_maskz_loadu_ps(rows, even + t);
             __m512 o = 2 * q + 1 < kc ? _mm512_maskz_loadu_ps(rows, even + lda + t) : _mm512_setzero_ps();
             _mm512_mask_storeu_ps(dst + (size_t)t * kp + (size_t)q * MR, 0x3fff, bf16_pairs(e, o));
