@@ -1,5 +1,6 @@
 /* Matrix multiply: a packed, register-blocked GEMM in the BLIS/GotoBLAS structure, with the micro-kernel
- * chosen at run time (AVX-512, AVX2+FMA, or portable C) and the cores splitting C between them.
+ * chosen at run time (AVX-512, AVX2+FMA, or portable C; for bf16 inputs also AMX tiles or AVX512-BF16's
+ * vdpbf16ps) and the cores splitting C between them.
  *
  * Blocking, for the row-major tile C[MR x NR] += A[MR x kc] B[kc x NR] (sizes per kernel in its arch):
  *   - the register tile MR x NR of C stays in vector registers for a whole kc-deep pass
@@ -87,54 +88,80 @@ static const mc_gemm_arch portable_arch = {
     .pack_a = {pack_a_rows_plain, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols_plain},
 };
 
-/* ---- which kernel: chosen once (MACHE_GEMM, else the best the CPU has), or by mc_gemm_set_kernel ---- */
-static const mc_gemm_arch *arch_named(const char *name)
+/* ---- which kernels: chosen once (MACHE_GEMM, else the best the CPU has), or by mc_gemm_set_kernel.
+ * A choice is a pair: the kernel fp32 multiplies run on, and the one bf16 multiplies run on (the same
+ * kernel on rounded packs, or a native bf16 kernel beside the AVX-512 fp32 one). ---- */
+typedef struct kernel_choice { const mc_gemm_arch *fp32, *bf16; } kernel_choice;
+
+static const kernel_choice portable_choice = {&portable_arch, &portable_arch};
+#if defined(__x86_64__)
+static const kernel_choice avx2_choice = {&mc_gemm_arch_avx2, &mc_gemm_arch_avx2};
+static const kernel_choice avx512_choice = {&mc_gemm_arch_avx512, &mc_gemm_arch_avx512};
+static const kernel_choice avx512bf16_choice = {&mc_gemm_arch_avx512, &mc_gemm_arch_avx512bf16};
+static const kernel_choice amx_choice = {&mc_gemm_arch_avx512, &mc_gemm_arch_amx};
+#endif
+
+static const kernel_choice *choice_named(const char *name)
 {
-    if (!strcmp(name, "portable")) return &portable_arch;
+    if (!strcmp(name, "portable")) return &portable_choice;
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (!strcmp(name, "avx512") && __builtin_cpu_supports("avx512f")) return &mc_gemm_arch_avx512;
+    int avx512 = __builtin_cpu_supports("avx512f");
+    if (!strcmp(name, "avx512") && avx512) return &avx512_choice;
+    if (!strcmp(name, "avx512bf16") && avx512 && mc_gemm_avx512bf16_usable()) return &avx512bf16_choice;
+    if (!strcmp(name, "amx") && avx512 && mc_gemm_amx_usable()) return &amx_choice;
     if (!strcmp(name, "avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return &mc_gemm_arch_avx2;
+        return &avx2_choice;
 #endif
     return NULL;
 }
 
-static const mc_gemm_arch *arch_best(void)
+/* AMX before AVX512-BF16: a tile instruction does 16 x 16 x 32 multiply-adds in the time the FMA units do
+ * ~1/6 of that, so it pays even with much of the tile padding (8 rows: the decoder's per-shape
+ * multiplies, whose cost is packing the weights, which AMX's packing does in one pass); and on Sapphire
+ * Rapids vdpbf16ps was measured slower than fp32 FMAs. On Zen 4 and 5 it does twice their work. */
+static const kernel_choice *choice_best(void)
 {
-    const mc_gemm_arch *a = arch_named("avx512");
-    if (!a) a = arch_named("avx2");
-    return a ? a : &portable_arch;
+    static const char *order[] = {"amx", "avx512bf16", "avx512", "avx2"};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        const kernel_choice *c = choice_named(order[i]);
+        if (c) return c;
+    }
+    return &portable_choice;
 }
 
-static const mc_gemm_arch *_Atomic chosen_arch;
+/* the name a choice goes by: its bf16 kernel's, which is also the fp32 kernel's unless it is native bf16 */
+static const char *choice_name(const kernel_choice *c) { return c->bf16->name; }
 
-static const mc_gemm_arch *current_arch(void)
+static const kernel_choice *_Atomic chosen;
+
+static const kernel_choice *current_choice(void)
 {
-    const mc_gemm_arch *a = atomic_load_explicit(&chosen_arch, memory_order_acquire);
-    if (a) return a;
+    const kernel_choice *c = atomic_load_explicit(&chosen, memory_order_acquire);
+    if (c) return c;
     const char *env = getenv("MACHE_GEMM");
     if (env && *env && strcmp(env, "auto")) {
-        a = arch_named(env);
-        if (!a) fprintf(stderr, "mache: MACHE_GEMM=%s is not available on this machine; using %s\n",
-                        env, arch_best()->name);
+        c = choice_named(env);
+        if (!c) fprintf(stderr, "mache: MACHE_GEMM=%s is not available on this machine; using %s\n",
+                        env, choice_name(choice_best()));
     }
-    if (!a) a = arch_best();
-    const mc_gemm_arch *expected = NULL;   /* a concurrent mc_gemm_set_kernel wins */
-    if (!atomic_compare_exchange_strong(&chosen_arch, &expected, a)) a = expected;
-    return a;
+    if (!c) c = choice_best();
+    const kernel_choice *expected = NULL;   /* a concurrent mc_gemm_set_kernel wins */
+    if (!atomic_compare_exchange_strong(&chosen, &expected, c)) c = expected;
+    return c;
 }
 
 int mc_gemm_set_kernel(const char *name)
 {
     if (!name) return 1;
-    const mc_gemm_arch *a = !strcmp(name, "auto") ? arch_best() : arch_named(name);
-    if (!a) return 1;
-    atomic_store_explicit(&chosen_arch, a, memory_order_release);
+    const kernel_choice *c = !strcmp(name, "auto") ? choice_best() : choice_named(name);
+    if (!c) return 1;
+    atomic_store_explicit(&chosen, c, memory_order_release);
     return 0;
 }
 
-/* ---- precision: fp32, or bf16 inputs (on AMX where usable, else the fp32 kernel on rounded packs) ---- */
+/* ---- precision: fp32, or bf16 inputs (on AMX or AVX512-BF16 where usable, else the fp32 kernel on
+ * rounded packs) ---- */
 static _Thread_local int precision = MC_GEMM_FP32;
 
 void mc_gemm_set_precision(mc_gemm_precision p) { precision = (int)p; }
@@ -180,21 +207,10 @@ MC_CLONES static void round_bf16(float *x, size_t n)
  * rounding lands directly on the points the loss measures, at ~1% of the FLOPs. */
 static int is_coordinate_layer(int M, int N, int K) { return M < 8 || N < 8 || K < 8; }
 
-/* A tile instruction does 16 x 16 x 32 multiply-adds in the time the FMA units do ~1/6 of that, so AMX
- * pays even with much of the tile padding (8 rows: the decoder's per-shape multiplies, whose cost is
- * packing the weights, which AMX's packing does in one pass). */
-static const mc_gemm_arch *bf16_arch(const mc_gemm_arch *ar)
-{
-#if defined(__x86_64__)
-    if (ar == &mc_gemm_arch_avx512 && mc_gemm_amx_usable()) return &mc_gemm_arch_amx;
-#endif
-    return ar;
-}
-
 const char *mc_gemm_kernel_name(void)
 {
-    const mc_gemm_arch *ar = current_arch();
-    return mc_gemm_get_precision() == MC_GEMM_BF16 ? bf16_arch(ar)->name : ar->name;
+    const kernel_choice *c = current_choice();
+    return mc_gemm_get_precision() == MC_GEMM_BF16 ? c->bf16->name : c->fp32->name;
 }
 
 /* ---- packing buffers: a pool reused across calls (training calls gemm thousands of times per epoch).
@@ -244,7 +260,7 @@ typedef struct blocking { int kc, nc, mc; } blocking;
 static blocking block_sizes(const mc_gemm_arch *ar, int M, int N, int K)
 {
     blocking bl;
-    bl.kc = ceil_div(K, ceil_div(K, ar->kc));
+    bl.kc = round_up(ceil_div(K, ceil_div(K, ar->kc)), ar->kgrain);   /* whole pairs (or tiles) of k a pass */
     int nc_cap = ar->l2_bytes / (int)(bl.kc * sizeof(float)) / ar->nr * ar->nr;
     if (nc_cap < ar->nr) nc_cap = ar->nr;
     bl.nc = round_up(ceil_div(N, ceil_div(N, nc_cap)), ar->nr);
@@ -366,10 +382,11 @@ void mc_gemm(int trans_a, int trans_b, int M, int N, int K,
         gemm_narrow(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    const mc_gemm_arch *ar = current_arch();
+    const kernel_choice *choice = current_choice();
+    const mc_gemm_arch *ar = choice->fp32;
     int rnd = 0;
     if (mc_gemm_get_precision() == MC_GEMM_BF16 && !is_coordinate_layer(M, N, K)) {
-        ar = bf16_arch(ar);
+        ar = choice->bf16;
         rnd = ar->kpack == 1;
     }
     int nt = 1;

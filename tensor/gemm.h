@@ -17,12 +17,14 @@ void mc_gemm_ref(int trans_a, int trans_b, int M, int N, int K,
                  float alpha, const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
-/* Which kernel mc_gemm runs on this machine: "avx512", "avx2", or "portable" ("amx" for bf16, below). */
+/* Which kernel mc_gemm runs on this machine at the calling thread's precision: "avx512", "avx2" or
+ * "portable"; in bf16 also "amx" or "avx512bf16" (below). */
 const char *mc_gemm_kernel_name(void);
 
-/* Forces a kernel: "avx512", "avx2", "portable", or "auto" (the best this CPU has). Returns non-zero, and
- * changes nothing, if that kernel is unknown or this CPU lacks it. Without a call, the environment
- * variable MACHE_GEMM (same names) decides on first use, and otherwise "auto". */
+/* Forces a kernel: "avx512", "avx2", "portable" (fp32, and bf16 on rounded inputs), "amx" or "avx512bf16"
+ * (bf16 natively, fp32 on avx512), or "auto" (the best this CPU has: amx, else avx512bf16, else the best
+ * fp32 one). Returns non-zero, and changes nothing, if that kernel is unknown or this CPU lacks it.
+ * Without a call, the environment variable MACHE_GEMM (same names) decides on first use, else "auto". */
 int mc_gemm_set_kernel(const char *name);
 
 /* The precision of the multiply's inputs: the calling thread's setting (like the autograd context, so two
@@ -30,8 +32,10 @@ int mc_gemm_set_kernel(const char *name);
  * worker threads follow it.
  * MC_GEMM_BF16: A and B are rounded to bfloat16 (8-bit significand, round to nearest even) as they are
  * packed, and the exact products are summed in fp32; alpha, beta and C stay fp32. Where the CPU has
- * AMX-BF16 and the OS grants its tiles, they run on them (mc_gemm_kernel_name() says "amx"); elsewhere
- * the fp32 kernel runs on the rounded inputs, which gives the same products. A multiply with a side
+ * AMX-BF16 and the OS grants its tiles, they run on them (mc_gemm_kernel_name() says "amx"); else where it
+ * has AVX512-BF16 (AMD Zen 4, 5), on its dot-product instruction ("avx512bf16"; denormals flush to zero
+ * there, as on the tiles); elsewhere the fp32 kernel runs on the rounded inputs, which gives
+ * the same products. A multiply with a side
  * under 8 (M, N or K: a point-cloud model's coordinate layers) stays fp32. mc_gemm_ref is unaffected. */
 typedef enum { MC_GEMM_FP32, MC_GEMM_BF16 } mc_gemm_precision;
 void mc_gemm_set_precision(mc_gemm_precision p);

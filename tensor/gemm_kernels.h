@@ -21,7 +21,7 @@ typedef struct mc_gemm_arch {
     const char *name;
     int mr, nr;            /* register tile */
     int kgrain, kpack;     /* packed panels pad k to a multiple of kgrain and hold kpack values per float slot
-                              (fp32: 1, 1; AMX bf16: 32, 2); the kernel then reads only packed panels */
+                              (fp32: 1, 1; AMX bf16: 32, 2; AVX512-BF16: 2, 2); the kernel then reads only packed panels */
     int kc;                /* depth of a packed block: MR x KC of A stays in L1 */
     int mc;                /* rows of A packed at a time (a multiple of MR) */
     int l2_bytes;          /* budget for the packed KC x NC block of B, kept in L2 */
@@ -36,6 +36,8 @@ extern const mc_gemm_arch mc_gemm_arch_avx512;   /* gemm_avx512.c */
 extern const mc_gemm_arch mc_gemm_arch_avx2;     /* gemm_avx2.c */
 extern const mc_gemm_arch mc_gemm_arch_amx;      /* gemm_avx512.c: bf16 inputs on AMX tiles */
 int mc_gemm_amx_usable(void);                    /* the CPU has AMX-BF16 and the OS grants its tiles */
+extern const mc_gemm_arch mc_gemm_arch_avx512bf16;  /* gemm_avx512bf16.c: bf16 pairs on vdpbf16ps */
+int mc_gemm_avx512bf16_usable(void);             /* the CPU has AVX512-BF16 (and AVX512-BW) */
 #endif
 
 #endif

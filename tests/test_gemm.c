@@ -68,7 +68,7 @@ static double worst_bf16_error(const float *got, const float *want, const double
 }
 
 /* C0 is the initial C (with sentinels in the padding); NaN everywhere when beta == 0. Each kernel in
- * fp32 and in bf16 (which runs on AMX tiles in place of avx512 where the CPU has them). */
+ * fp32 and in bf16 ("amx" and "avx512bf16" run fp32 on avx512 and bf16 natively; the others round). */
 static void run_case(const char **kernels, int nkernels, int trans_a, int trans_b, shape s,
                      float alpha, float beta, mc_rng *rng)
 {
@@ -119,13 +119,20 @@ int main(void)
     CHECK(mc_gemm_set_kernel("no-such-kernel") != 0, "an unknown kernel name was accepted");
     CHECK(!strcmp(mc_gemm_kernel_name(), "portable"), "a refused mc_gemm_set_kernel changed the kernel");
 
-    const char *all[] = {"portable", "avx2", "avx512"}, *kernels[3];
+    const char *all[] = {"portable", "avx2", "avx512", "avx512bf16", "amx"}, *kernels[5];
     int nkernels = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         if (!mc_gemm_set_kernel(all[i])) kernels[nkernels++] = all[i];
+        else printf("note: kernel %s skipped: this CPU lacks it\n", all[i]);
     printf("kernels tested:");
     for (int i = 0; i < nkernels; i++) printf(" %s", kernels[i]);
     printf("\n");
+    for (int t = 0; t < nkernels; t++) {   /* each runs bf16 on itself: the native ones are not skipped */
+        mc_gemm_set_kernel(kernels[t]);
+        mc_gemm_set_precision(MC_GEMM_BF16);
+        CHECK(!strcmp(mc_gemm_kernel_name(), kernels[t]), "kernel %s runs bf16 on %s", kernels[t], mc_gemm_kernel_name());
+        mc_gemm_set_precision(MC_GEMM_FP32);
+    }
     CHECK(!mc_gemm_set_kernel("auto"), "auto must always be available");
 
     /* 1 and 7: below every tile; 17, 33: one full tile and a ragged one; 100, 257: several row blocks;
@@ -136,6 +143,10 @@ int main(void)
         {1, 1, 1}, {7, 17, 33}, {17, 7, 1}, {33, 100, 17}, {100, 33, 257}, {257, 65, 100},
         {15, 513, 3}, {29, 31, 300}, {3, 40, 600}, {29, 600, 300}, {130, 48, 64},
         {150, 20, 700}, {20, 200, 700}, {64, 3, 500}, {100, 1, 33}, {257, 4, 17},
+        /* the bf16 kernels' tails (a side under 8 stays fp32, so these are the smallest that reach them):
+         * 1, 3 or 4 columns past whole tiles, 1 or 13 rows, odd K in one pass and in the last of two
+         * (1025 = 514 + 511), K = 8 (4 pairs) */
+        {29, 33, 9}, {27, 36, 8}, {15, 50, 1025}, {43, 99, 31}, {8, 8, 8}, {71, 516, 513},
     };
     const float ab[][2] = {{1, 0}, {2.5f, 1}, {-1, -0.5f}};
     mc_rng rng;
@@ -194,7 +205,8 @@ int main(void)
               p == MC_GEMM_BF16, "mc_gemm_precision_parse");
     }
 
-    /* The comparison can fail: a multiply with B's layout flipped (B not symmetric) must be caught. */
+    /* The comparisons can fail: a multiply with B's layout flipped (B not symmetric) must be caught, in
+     * fp32 and, on every kernel, against the bf16 bound. */
     {
         int n = 9;
         float A[81], B[81], want[81], got[81];
@@ -203,6 +215,16 @@ int main(void)
         mc_gemm_ref(0, 0, n, n, n, 1, A, n, B, n, 0, want, n);
         mc_gemm(0, 1, n, n, n, 1, A, n, B, n, 0, got, n);
         CHECK(worst_error(got, want, n, n, n, n, 1, 0) > 1, "a wrong product passed the comparison");
+        double bound[81];
+        bf16_bounds(0, 0, n, n, n, 1, A, n, B, n, 0, want, n, bound);
+        for (int t = 0; t < nkernels; t++) {
+            mc_gemm_set_kernel(kernels[t]);
+            mc_gemm_set_precision(MC_GEMM_BF16);
+            mc_gemm(0, 1, n, n, n, 1, A, n, B, n, 0, got, n);
+            mc_gemm_set_precision(MC_GEMM_FP32);
+            CHECK(worst_bf16_error(got, want, bound, n, n, n) > 1, "%s bf16: a wrong product passed the bound",
+                  kernels[t]);
+        }
     }
     return test_summary("test_gemm");
 }

@@ -38,7 +38,7 @@ static int bench_gemm(int argc, char **argv)
         {"trans-a", OPT_FLAG, &trans_a, "A is stored K x M"},
         {"trans-b", OPT_FLAG, &trans_b, "B is stored N x K"},
         {"reps", OPT_INT, &reps, "timed calls (default: as many as fit in about half a second, 5 to 1000)"},
-        {"kernel", OPT_STR, &kernel, "force a kernel: avx512, avx2, portable or auto (default: MACHE_GEMM or auto)"},
+        {"kernel", OPT_STR, &kernel, "force a kernel: avx512bf16, amx, avx512, avx2, portable or auto (default: MACHE_GEMM or auto)"},
         {"precision", OPT_STR, &precision, "fp32 or bf16: the inputs' precision (default fp32)"},
         {NULL, 0, NULL, NULL},
     };
@@ -51,7 +51,7 @@ static int bench_gemm(int argc, char **argv)
     }
     if (reps < 0) { fprintf(stderr, "mache bench gemm: --reps must be positive (got %d)\n", reps); return 1; }
     if (kernel && mc_gemm_set_kernel(kernel)) {
-        fprintf(stderr, "mache bench gemm: kernel '%s' is not available here (try avx512, avx2, portable, auto)\n",
+        fprintf(stderr, "mache bench gemm: kernel '%s' is not available here (try avx512bf16, amx, avx512, avx2, portable, auto)\n",
                 kernel);
         return 1;
     }
