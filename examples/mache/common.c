@@ -66,7 +66,8 @@ int set_precision(const char *cmd, const char *name)
         return 1;
     }
     mc_gemm_set_precision(p);
-    if (p == MC_GEMM_BF16 && strcmp(mc_gemm_kernel_name(), "amx"))
-        fprintf(stderr, "mache %s: this CPU has no AMX-BF16: bf16 is emulated (inputs rounded, at fp32 speed)\n", cmd);
+    const char *k = mc_gemm_kernel_name();   /* in bf16 mode: the bf16 kernel */
+    if (p == MC_GEMM_BF16 && strcmp(k, "amx") && strcmp(k, "avx512bf16"))
+        fprintf(stderr, "mache %s: bf16 is emulated on the %s kernel (no AMX-BF16 or AVX512-BF16 in use): inputs rounded, at fp32 speed\n", cmd, k);
     return 0;
 }
