@@ -920,14 +920,15 @@ static void fused_linear_grads(mc_node *n, const fused_saved *sv, const float *d
     /* With batch statistics the bias cancels in the normalisation: its true gradient is exactly 0 and stays
      * so (the sum of dz would be rounding noise, which Adam turns into lr-sized steps, and which parts the
      * runs of one process and of N ranks) */
+    int bias = needs_grad(b) && !sv->training;
     if (needs_grad(b) && sv->training) (void)mc_grad(b);
-    if ((needs_grad(b) && !sv->training) || needs_grad(s) || (s && gw)) {
+    if (bias || needs_grad(s) || (s && gw)) {
         float *per = mc_arena_zalloc((size_t)S * C * sizeof(float));          /* dz summed per shape */
         #pragma omp parallel for schedule(static)
         for (int k = 0; k < S; k++)
             for (int64_t r = k * per_shape; r < (k + 1) * per_shape; r++)
                 for (int c = 0; c < C; c++) per[(int64_t)k * C + c] += dz[r * C + c];
-        if (needs_grad(b) && !sv->training) { float *gb = mc_grad(b); for (int k = 0; k < S; k++) for (int c = 0; c < C; c++) gb[c] += per[(int64_t)k * C + c]; }
+        if (bias) { float *gb = mc_grad(b); for (int k = 0; k < S; k++) for (int c = 0; c < C; c++) gb[c] += per[(int64_t)k * C + c]; }
         if (s && needs_grad(s)) { float *gs = mc_grad_whole(s, &beta); mc_gemm(0, 0, S, L, C, 1, per, C, w->data + in, ld, beta, gs, L); }  /* ds = dS W_s */
         if (s && gw) mc_gemm(1, 0, C, L, S, 1, per, C, s->data, L, beta_w, gw + in, ld);                  /* dW_s = dS^T s */
     }
