@@ -34,7 +34,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "train_vae: %s\n", err);
             return 1;
         }
-        atlas_evaluate(&m, test_clouds, test.nshapes, &ev, NULL);
+        atlas_evaluate(&m, test_clouds, test.nshapes, &ev, NULL, NULL);
         printf("epoch %d  loss %.5f  kl %.2f  test chamfer_x1e3 %.3f  active dims %d/%d\n", epoch + 1, st.loss,
                st.kld, ev.chamfer_x1e3, ev.active, cfg.latent);
     }

@@ -187,7 +187,7 @@ void atlas_reconstruction_scores(atlasnet *m, const float *mu, int n, const floa
     free(recon);
 }
 
-void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, double *kl_dim)
+void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, double *kl_dim, double *mu_var)
 {
     int N = m->cfg.points, L = m->cfg.latent;
     float *mu = mc_malloc((size_t)n * L * sizeof(float));
@@ -220,6 +220,7 @@ void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, dou
         ev->active += var > 0.01;
         ev->kl_total += kl[d] / n;
         if (kl_dim) kl_dim[d] = kl[d] / n;
+        if (mu_var) mu_var[d] = var;
     }
     free(sums); free(mu); free(logvar); free(cd); free(fs);
 }

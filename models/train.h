@@ -72,8 +72,9 @@ typedef struct atlas_eval {
 void atlas_reconstruction_scores(atlasnet *m, const float *mu, int n, const float *truth, int N, double *cd_x1e3, double *fscore);
 
 /* Reconstruction metrics of n clouds (cfg.points points each; typically the test split sampled with
- * ATLAS_SEED_EVAL_CLOUDS), decoded on template points seeded ATLAS_SEED_EVAL_TEMPLATES. kl_dim, when not
- * NULL, receives each latent dimension's mean KL (latent doubles). */
-void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, double *kl_dim);
+ * ATLAS_SEED_EVAL_CLOUDS), decoded on template points seeded ATLAS_SEED_EVAL_TEMPLATES. kl_dim and
+ * mu_var, when not NULL, receive each latent dimension's mean KL and the variance of its mu over the shapes
+ * (latent doubles each; the variance is what `active` counts). */
+void atlas_evaluate(atlasnet *m, const float *clouds, int n, atlas_eval *ev, double *kl_dim, double *mu_var);
 
 #endif

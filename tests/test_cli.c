@@ -157,6 +157,12 @@ int main(int argc, char **argv)
     for (int c; f && (c = fgetc(f)) != EOF;) rows += c == '\n';
     if (f) fclose(f);
     CHECK(rows == 3, "the resumed log has one row per epoch: %d lines", rows);
+    for (int k = 0; k < 2; k++) {   /* the per-dimension logs: a row an epoch, the same as the straight run's */
+        const char *name = k ? "mu_var_dims.csv" : "kl_dims.csv";
+        snprintf(a, sizeof a, "%s/run/%s", dir, name);
+        snprintf(b, sizeof b, "%s/half/%s", dir, name);
+        CHECK(same_file(a, b), "a resumed run's %s is the straight run's", name);
+    }
 
     /* transfer: an AE into a VAE */
     snprintf(args, sizeof args, "train --data procedural:sword:10 --model ae --preset tiny --epochs 1 --batch 4 --out %s/ae --quiet --prior none", dir);

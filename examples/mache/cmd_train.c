@@ -48,20 +48,22 @@ static int opts_from_config(const char *config, train_opts *o, int *epochs_done,
     return 0;
 }
 
-/* Keeps the rows of log.csv up to epochs_done (a resumed run rewrites the later ones). */
+/* Keeps the rows of a log up to epochs_done (a resumed run rewrites the later ones); lines of any length
+ * (a per-dimension log of the paper preset's 1024 dimensions is ~8 KB a line). */
 static int truncate_log(const char *path, int epochs_done)
 {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
-    char *kept = NULL, line[4096];
-    size_t len = 0;
-    while (fgets(line, sizeof line, f)) {
-        int epoch = atoi(line);
-        if (len && epoch > epochs_done) break;      /* the header (len 0) is always kept */
-        kept = mc_realloc(kept, len + strlen(line) + 1);
-        memcpy(kept + len, line, strlen(line) + 1);
-        len += strlen(line);
+    char *kept = NULL, *line = NULL;
+    size_t len = 0, cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (len && atoi(line) > epochs_done) break;     /* the header (len 0) is always kept */
+        kept = mc_realloc(kept, len + (size_t)n + 1);
+        memcpy(kept + len, line, (size_t)n + 1);
+        len += (size_t)n;
     }
+    free(line);
     fclose(f);
     f = fopen(path, "w");
     if (!f) { free(kept); return 1; }
@@ -69,6 +71,31 @@ static int truncate_log(const char *path, int epochs_done)
     fclose(f);
     free(kept);
     return 0;
+}
+
+/* A per-dimension log of the run folder (one row an epoch: epoch, then a value per latent dimension),
+ * opened for rank 0; the other ranks write to /dev/null. NULL when it cannot be opened. */
+static FILE *open_dims_log(const char *out, const char *name, const char *prefix, int latent, int resume, int lead,
+                           int epochs_done)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    if (resume && lead) truncate_log(path, epochs_done);
+    FILE *f = fopen(lead ? path : "/dev/null", resume ? "a" : "w");
+    if (f && !resume) {
+        fprintf(f, "epoch");
+        for (int d = 0; d < latent; d++) fprintf(f, ",%s%d", prefix, d);
+        fprintf(f, "\n");
+    }
+    return f;
+}
+
+static void write_dims(FILE *f, int epoch, const double *v, int latent)
+{
+    fprintf(f, "%d", epoch);
+    for (int d = 0; d < latent; d++) fprintf(f, ",%.4g", v[d]);
+    fprintf(f, "\n");
+    fflush(f);
 }
 
 /* The progress bar's line: the running means and the time left. */
@@ -100,7 +127,7 @@ int cmd_train(int argc, char **argv)
         {"data", OPT_STR, &o.data, "training shapes: a folder of meshes or procedural:CATEGORY:COUNT[:SEED]"},
         {"model", OPT_STR, &o.model, "ae or vae (default vae)"},
         {"preset", OPT_STR, &o.preset, "cpu or paper (default cpu; tiny for tests)"},
-        {"out", OPT_STR, &o.out, "run folder: model.ckpt, last.ckpt, log.csv, kl_dims.csv"},
+        {"out", OPT_STR, &o.out, "run folder: model.ckpt, last.ckpt, log.csv, kl_dims.csv, mu_var_dims.csv"},
         {"epochs", OPT_INT, &o.epochs, "epochs (preset default: paper 120, cpu 25)"},
         {"batch", OPT_INT, &o.batch, "shapes per step (preset default: paper 32, cpu 16)"},
         {"lr", OPT_FLOAT, &o.lr, "Adam learning rate (default 1e-3)"},
@@ -242,19 +269,14 @@ int cmd_train(int argc, char **argv)
     snprintf(path, sizeof path, "%s/log.csv", o.out);
     if (o.resume && lead) truncate_log(path, epochs_done);
     FILE *log = fopen(lead ? path : "/dev/null", o.resume ? "a" : "w");
-    snprintf(path, sizeof path, "%s/kl_dims.csv", o.out);
-    if (o.resume && lead) truncate_log(path, epochs_done);
-    FILE *kl_log = fopen(lead ? path : "/dev/null", o.resume ? "a" : "w");
-    if (!log || !kl_log) { fprintf(stderr, "mache train: %s: cannot write the logs\n", o.out); return 1; }
-    if (!o.resume) {
+    FILE *kl_log = open_dims_log(o.out, "kl_dims.csv", "kl", c->latent, o.resume != NULL, lead, epochs_done);
+    FILE *var_log = open_dims_log(o.out, "mu_var_dims.csv", "var", c->latent, o.resume != NULL, lead, epochs_done);
+    if (!log || !kl_log || !var_log) { fprintf(stderr, "mache train: %s: cannot write the logs\n", o.out); return 1; }
+    if (!o.resume)
         fprintf(log, "epoch,lr,kl_weight,loss,chamfer,kld,test_chamfer_x1e3,test_fscore,active_dims,seconds,shapes_per_s\n");
-        fprintf(kl_log, "epoch");
-        for (int d = 0; d < c->latent; d++) fprintf(kl_log, ",kl%d", d);
-        fprintf(kl_log, "\n");
-    }
 
     int status = 0, saved_epoch = o.resume ? epochs_done : 0;
-    double *kl_dim = mc_calloc((size_t)c->latent, sizeof *kl_dim);
+    double *kl_dim = mc_calloc((size_t)c->latent, sizeof *kl_dim), *mu_var = mc_calloc((size_t)c->latent, sizeof *mu_var);
     atlas_eval ev = {0};
     mc_adam adam = mc_adam_default(o.lr);
     progress_ctx pc = {o.epochs, o.quiet || !lead};
@@ -271,15 +293,13 @@ int cmd_train(int argc, char **argv)
             status = 1;
             goto done;
         }
-        atlas_evaluate(&m, test_clouds, test.nshapes, &ev, kl_dim);
+        atlas_evaluate(&m, test_clouds, test.nshapes, &ev, kl_dim, mu_var);
         progress_done();
         fprintf(log, "%d,%g,%g,%.6f,%.6f,%.4f,%.4f,%.4f,%d,%.2f,%.2f\n", epoch + 1, st.lr, st.kl_weight, st.loss, st.chamfer,
                 st.kld, ev.chamfer_x1e3, ev.fscore, ev.active, st.seconds, st.shapes / st.seconds);
         fflush(log);
-        fprintf(kl_log, "%d", epoch + 1);
-        for (int d = 0; d < c->latent; d++) fprintf(kl_log, ",%.4f", kl_dim[d]);
-        fprintf(kl_log, "\n");
-        fflush(kl_log);
+        write_dims(kl_log, epoch + 1, kl_dim, c->latent);
+        write_dims(var_log, epoch + 1, mu_var, c->latent);
         if (!o.quiet) {
             printf("epoch %3d/%d  loss %.5f  chamfer %.5f  kl %.3f  test chamfer_x1e3 %.3f  fscore %.3f  active %d/%d  %.1f shapes/s\n",
                    epoch + 1, o.epochs, st.loss, st.chamfer, st.kld, ev.chamfer_x1e3, ev.fscore, ev.active,
@@ -312,8 +332,8 @@ int cmd_train(int argc, char **argv)
     printf("trained %d epochs in %.1f s: chamfer_x1e3=%.4f fscore=%.4f active_dims=%d model=%s\n", o.epochs - epochs_done,
            mc_now_seconds() - run_start, ev.chamfer_x1e3, ev.fscore, ev.active, path);
 done:
-    fclose(log); fclose(kl_log);
-    free(test_clouds); free(kl_dim);
+    fclose(log); fclose(kl_log); fclose(var_log);
+    free(test_clouds); free(kl_dim); free(mu_var);
     mc_dataset_free(&train); mc_dataset_free(&test);
     atlas_free(&m);
     return status;
