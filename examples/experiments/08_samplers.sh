@@ -10,7 +10,7 @@
 # of the reference shapes. Memorisation (MEM8=1, seed ORACLE_SEED8 = 1): each sample's Chamfer to its nearest training
 # shape beside the reference shapes' (mache eval --train).
 # Models: COUNT8 (400) shapes per class, E8 (25) epochs, cpu preset, mache train's defaults: the template
-# init and the default VAE (KL weight 5e-6, warm-up 5, logvar init -6; VAE8 to pass others, INIT8=atlasnet
+# init and the default VAE (KL weight 5e-6, warm-up 5, logvar init -4; VAE8 to pass others, INIT8=atlasnet
 # for AtlasNet's init). TRAIN8="ae" trains only the AEs that are missing (the VAE samplers of a seed
 # without a VAE run are then left out of the tables).
 source "$(dirname "$0")/lib.sh"
@@ -141,6 +141,6 @@ for cls in $CLASSES8; do
         "| sampler | samples | reference shapes | samples nearer a training shape than every reference shape |"
     awk -F'\t' -v cls="$cls" '$1 == cls && $9 !~ /^\/\// { split($9, a, "/"); printf "| %s | %s | %s | %s |\n", $2, a[1], a[2], a[3] }' "$TSV" >> "$OUT/.tables"
 done
-note "Protocol: $REF_N8 generated vs $REF_N8 reference shapes (procedural:CLASS:$REF_N8:$REF_SEED8, all of it: a seed the training data, procedural:CLASS:$COUNT8, does not use), $GEN_POINTS8 points per cloud sampled uniformly on the meshes (generated meshes at 2500 vertices), each cloud normalised to the unit ball from its own points; 1-NNA with its two halves. Models: cpu preset, $E8 epochs, $COUNT8 shapes per class (80/20 split); decoder init $INIT8; VAE ${VAE8[*]:-with the defaults of mache train (KL weight 5e-6, warm-up 5, logvar init -6)}; flow prior as mache train fits it (8 affine couplings, early stopping on 10% held-out latents); GMM 10 components on the training latents (mu)."
+note "Protocol: $REF_N8 generated vs $REF_N8 reference shapes (procedural:CLASS:$REF_N8:$REF_SEED8, all of it: a seed the training data, procedural:CLASS:$COUNT8, does not use), $GEN_POINTS8 points per cloud sampled uniformly on the meshes (generated meshes at 2500 vertices), each cloud normalised to the unit ball from its own points; 1-NNA with its two halves. Models: cpu preset, $E8 epochs, $COUNT8 shapes per class (80/20 split); decoder init $INIT8; VAE ${VAE8[*]:-with the defaults of mache train (KL weight 5e-6, warm-up 5, logvar init -4)}; flow prior as mache train fits it (8 affine couplings, early stopping on 10% held-out latents); GMM 10 components on the training latents (mu)."
 note "Per-run figures (class, sampler, seed, MMD, COV, 1-NNA, its generated and reference halves, memorisation) are in metrics.tsv."
 finish

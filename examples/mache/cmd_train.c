@@ -121,7 +121,7 @@ int cmd_train(int argc, char **argv)
 {
     const char *prior = "flow";
     train_opts o = {.model = "vae", .preset = "cpu", .lr_steps = NULL, .template_ = "square", .init = "template", .epochs = -1, .batch = -1,
-                    .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 5e-6f, .kl_warmup = 5, .logvar_init = -6};
+                    .seed = 1, .patches = 0, .save_every = 1, .lr = 1e-3f, .kl_weight = 5e-6f, .kl_warmup = 5, .logvar_init = -4};
     const char *precision = "fp32";
     const mc_opt opts[] = {
         {"data", OPT_STR, &o.data, "training shapes: a folder of meshes or procedural:CATEGORY:COUNT[:SEED]"},
@@ -137,7 +137,7 @@ int cmd_train(int argc, char **argv)
                                              "the Chamfer is a per-point mean ~1e-3; the log's 1 collapses the posterior)"},
         {"kl-warmup", OPT_FLOAT, &o.kl_warmup, "epochs over which the KL weight ramps up from 0 (default 5; 0: none, as in the log)"},
         {"free-bits", OPT_FLOAT, &o.free_bits, "nats per latent dimension left free of KL pressure (default 0)"},
-        {"logvar-init", OPT_FLOAT, &o.logvar_init, "start the logvar head at this value (default -6: a small posterior variance; 0: PyTorch init, as in the log)"},
+        {"logvar-init", OPT_FLOAT, &o.logvar_init, "start the logvar head at this value (default -4: posterior variance e^-4; 0: PyTorch init, as in the log)"},
         {"no-fc", OPT_FLAG, &o.no_fc, "remove the FC layer between the max-pool and the latent/heads"},
         {"no-relu-end", OPT_FLAG, &o.no_relu_end, "remove the ReLU at the end of the encoder"},
         {"patches", OPT_INT, &o.patches, "number of patch decoders (preset default)"},
