@@ -19,6 +19,12 @@ LONG10=${LONG10:-}                    # e.g. 120: swords also at the long schedu
 SEEDS10=${SEEDS10:-}                  # e.g. "1 2 3": the logvar-init table over seeds
 LV10=${LV10:--6 -4 -3 -2}
 
+# last_cd DIR / ratio A B : log.csv's last test Chamfer x1e3; A / B to 2 decimals
+last_cd() { awk -F, 'END { print $7 }' "$1/log.csv"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# min_kl DIR : the smallest KL (nats, last epoch, training shapes) of any latent dimension: ~0 for a collapsed one
+min_kl() { awk -F, 'END { m = $2; for (i = 3; i <= NF; i++) if ($i < m) m = $i; printf "%.2f", m }' "$1/kl_dims.csv"; }
+
 # train_defaults DIR ARGS... : mache train ARGS --out DIR, nothing else (lib.sh's train sets epochs and the
 # LR step); reuses a finished run in DIR (09's planes AE is this very run: copy it here to save its time)
 train_defaults() {
@@ -43,13 +49,13 @@ for set in $SETS10; do
     eval_recon "$OUT/ae_$set/model.ckpt" "$SRC"; AE_CD=$CD
     row "| $set | AE (defaults) | $(awk -F, 'END { print $1 }' "$OUT/ae_$set/log.csv") | $(train_seconds "$OUT/ae_$set") | $CD | $FS | 1.00 | - | - |"
     eval_recon "$OUT/vae_$set/model.ckpt" "$SRC"
-    row "| $set | **VAE (defaults: KL weight 5e-6, warm-up 5, logvar init -4)** | $(awk -F, 'END { print $1 }' "$OUT/vae_$set/log.csv") | $(train_seconds "$OUT/vae_$set") | $CD | $FS | $(awk -v a="$CD" -v b="$AE_CD" 'BEGIN { printf "%.2f", a / b }') | $(active_dims "$OUT/vae_$set") | $(awk -F, 'END { print $6 }' "$OUT/vae_$set/log.csv") |"
+    row "| $set | **VAE (defaults: KL weight 5e-6, warm-up 5, logvar init -4)** | $(awk -F, 'END { print $1 }' "$OUT/vae_$set/log.csv") | $(train_seconds "$OUT/vae_$set") | $CD | $FS | $(ratio "$CD" "$AE_CD") | $(active_dims "$OUT/vae_$set") | $(awk -F, 'END { print $6 }' "$OUT/vae_$set/log.csv") |"
     if [ $set = swords ]; then SWEEP=$SWEEP10; else SWEEP=$SWEEP10_PLANES; fi
     for w in $SWEEP; do
         D=$OUT/vae_kl${w}_$set
         train_defaults "$D" --data "$SRC" --model vae --kl-weight "$w"
         eval_recon "$D/model.ckpt" "$SRC"
-        row "| $set | VAE, --kl-weight $w (other defaults) | $(awk -F, 'END { print $1 }' "$D/log.csv") | $(train_seconds "$D") | $CD | $FS | $(awk -v a="$CD" -v b="$AE_CD" 'BEGIN { printf "%.2f", a / b }') | $(active_dims "$D") | $(awk -F, 'END { print $6 }' "$D/log.csv") |"
+        row "| $set | VAE, --kl-weight $w (other defaults) | $(awk -F, 'END { print $1 }' "$D/log.csv") | $(train_seconds "$D") | $CD | $FS | $(ratio "$CD" "$AE_CD") | $(active_dims "$D") | $(awk -F, 'END { print $6 }' "$D/log.csv") |"
     done
     if [ $set = swords ] && [ -n "$LONG10" ]; then
         # the long schedule: lr step at 4/5 as in experiments 3 and 9
@@ -59,20 +65,15 @@ for set in $SETS10; do
         eval_recon "$OUT/ae_${set}_long/model.ckpt" "$SRC"; AE_CD=$CD
         row "| $set | AE (defaults but epochs) | $EL | $(train_seconds "$OUT/ae_${set}_long") | $CD | $FS | 1.00 | - | - |"
         eval_recon "$OUT/vae_${set}_long/model.ckpt" "$SRC"
-        row "| $set | **VAE (defaults but epochs)** | $EL | $(train_seconds "$OUT/vae_${set}_long") | $CD | $FS | $(awk -v a="$CD" -v b="$AE_CD" 'BEGIN { printf "%.2f", a / b }') | $(active_dims "$OUT/vae_${set}_long") | $(awk -F, 'END { print $6 }' "$OUT/vae_${set}_long/log.csv") |"
+        row "| $set | **VAE (defaults but epochs)** | $EL | $(train_seconds "$OUT/vae_${set}_long") | $CD | $FS | $(ratio "$CD" "$AE_CD") | $(active_dims "$OUT/vae_${set}_long") | $(awk -F, 'END { print $6 }' "$OUT/vae_${set}_long/log.csv") |"
         for w in $SWEEP10_LONG; do
             D=$OUT/vae_kl${w}_${set}_long
             train "$D" "$EL" --data "$SRC" --model vae --kl-weight "$w"
             eval_recon "$D/model.ckpt" "$SRC"
-            row "| $set | VAE, --kl-weight $w (defaults but epochs) | $EL | $(train_seconds "$D") | $CD | $FS | $(awk -v a="$CD" -v b="$AE_CD" 'BEGIN { printf "%.2f", a / b }') | $(active_dims "$D") | $(awk -F, 'END { print $6 }' "$D/log.csv") |"
+            row "| $set | VAE, --kl-weight $w (defaults but epochs) | $EL | $(train_seconds "$D") | $CD | $FS | $(ratio "$CD" "$AE_CD") | $(active_dims "$D") | $(awk -F, 'END { print $6 }' "$D/log.csv") |"
         done
     fi
 done
-# last_cd DIR / ratio A B : log.csv's last test Chamfer x1e3; A / B to 2 decimals
-last_cd() { awk -F, 'END { print $7 }' "$1/log.csv"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-# min_kl DIR : the smallest KL (nats, last epoch, training shapes) of any latent dimension: ~0 for a collapsed one
-min_kl() { awk -F, 'END { m = $2; for (i = 3; i <= NF; i++) if ($i < m) m = $i; printf "%.2f", m }' "$1/kl_dims.csv"; }
 if [ -n "$SEEDS10" ]; then
     head="| data, epochs | seed | AE |"
     for lv in $LV10; do head+=" VAE, --logvar-init $lv: chamfer (ratio), active dims, min KL |"; done
