@@ -9,8 +9,9 @@
  *     32 KB L1 while the loop over NR panels of B runs past it; kc is balanced (K = 1026 runs as 3 x 342,
  *     not 2 x 512 + 2), and deep, since every pass reloads and stores the C tile (the decoder's weight
  *     gradients, K = 800 rows, ran 5% faster as 2 x 400 than as 4 x 200);
- *   - NC: the KC x NC block of packed B is sized to ~512 KB of the 1 MB L2, so each B micro-panel comes
- *     from L2 as the micro-panels of A go by; a short K lets NC grow, so A is packed fewer times;
+ *   - NC: the KC x NC block of packed B is sized to ~512 KB of a 1 MB L2 (half the L2 where it is larger),
+ *     so each B micro-panel comes from L2 as the micro-panels of A go by; a short K lets NC grow, so A is
+ *     packed fewer times;
  *   - MC = 8 MR rows of A are packed at a time, so the copy of a transposed A (TN) reads runs of 448 bytes.
  * Packing reads A and B in whichever layout they are given (trans_a, trans_b) and writes the one layout
  * the kernel wants, so NN, NT, TN and TT all run the same kernel at the same speed. Where packing would
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -254,6 +256,23 @@ static float *grow(float **buf, size_t *cap, size_t n)
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static int round_up(int a, int b) { return ceil_div(a, b) * b; }
 
+/* The budget for packed B: the kernel's own (sized for a 1 MB L2), or half of a larger L2 as the C
+ * library reports it. On a 2 MB L2 a K = 1026, N = 513 multiply then packs A once instead of twice. */
+static int l2_budget(const mc_gemm_arch *ar)
+{
+    static _Atomic long l2_half = -1;   /* bytes; 0 when the size is unknown */
+    long half = atomic_load_explicit(&l2_half, memory_order_relaxed);
+    if (half < 0) {
+        long l2 = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+        l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+        half = l2 > 0 && l2 <= (64L << 20) ? l2 / 2 : 0;
+        atomic_store_explicit(&l2_half, half, memory_order_relaxed);
+    }
+    return half > ar->l2_bytes ? (int)half : ar->l2_bytes;
+}
+
 /* Block sizes for one thread's share (see the top of the file). */
 typedef struct blocking { int kc, nc, mc; } blocking;
 
@@ -261,7 +280,7 @@ static blocking block_sizes(const mc_gemm_arch *ar, int M, int N, int K)
 {
     blocking bl;
     bl.kc = round_up(ceil_div(K, ceil_div(K, ar->kc)), ar->kgrain);   /* whole pairs (or tiles) of k a pass */
-    int nc_cap = ar->l2_bytes / (int)(bl.kc * sizeof(float)) / ar->nr * ar->nr;
+    int nc_cap = l2_budget(ar) / (int)(bl.kc * sizeof(float)) / ar->nr * ar->nr;
     if (nc_cap < ar->nr) nc_cap = ar->nr;
     bl.nc = round_up(ceil_div(N, ceil_div(N, nc_cap)), ar->nr);
     bl.mc = ar->mc < round_up(M, ar->mr) ? ar->mc : round_up(M, ar->mr);
