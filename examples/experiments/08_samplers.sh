@@ -115,9 +115,10 @@ for seed in $SEEDS8; do
                 gen "$cls" "$seed" "oracle: $m reconstructions of the reference shapes" "$S/recon_${lower}_only"
             done
             [ -d "$S/data" ] || run "$MACHE" data --category "$cls" --count "$COUNT8" --out "$S/data" > /dev/null
-            # the training split is the first 80% by index (the files sort by index)
+            # the training split is the first 80% by index (the files sort by index); awk, not head, reads
+            # all of its input, so pipefail never sees sort killed by SIGPIPE
             rm -rf "$S/train_only"; mkdir -p "$S/train_only"
-            ls "$S/data"/*.obj | sort | head -n $(( COUNT8 * 4 / 5 )) | while read -r f; do ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$S/train_only/"; done
+            ls "$S/data"/*.obj | sort | awk -v n=$(( COUNT8 * 4 / 5 )) 'NR <= n' | while read -r f; do ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$S/train_only/"; done
             gen "$cls" "$seed" "oracle: real training shapes" "$S/train_only"
         fi
     done
