@@ -544,15 +544,47 @@ mc_tensor *mc_linear(mc_tensor *x, const mc_linear_layer *l)
 typedef struct { float *mean, *invstd; double rows; int training; } bn_saved;   /* rows: of the whole batch */
 
 /* The per-row kernels of the normalisation passes: most of a step's work outside the matrix multiplies,
- * so each is built for every vector width (MC_CLONES). x_hat = (z - mean) / std, recomputed from z. */
-MC_CLONES static void row_sums(float *restrict x, const float *restrict bias, int C, double *restrict s1, double *restrict s2)
+ * so each is built for every vector width (MC_CLONES). x_hat = (z - mean) / std, recomputed from z.
+ *
+ * The column sums (in double) go over a block of n rows 16 columns at a time, the 16 columns' sums held
+ * in registers down the block: one row at a time, each row would load and store all 2C sums. Each
+ * column is still summed row after row, so the sums are the same to the bit. */
+#define SUM_ROWS 16     /* rows a block: as many streams, few enough for the prefetchers when z comes from memory */
+#if defined(__GNUC__)   /* gcc and clang: vectors of 8 doubles, as wide as each clone's registers allow */
+#define SUM_COLS 16
+typedef float sum_f8 __attribute__((vector_size(32)));
+typedef double sum_d8 __attribute__((vector_size(64)));
+/* loads by memcpy (any alignment), as macros: a vector returned by value would change the ABI per clone */
+#define SUM_F8(v, p) sum_f8 v; memcpy(&v, (p), sizeof v)
+#define SUM_D8(v, p) sum_d8 v; memcpy(&v, (p), sizeof v)
+#define SUM_WIDEN(v, p) SUM_F8(v##_f, p); sum_d8 v = __builtin_convertvector(v##_f, sum_d8)
+#else
+#define SUM_COLS 0      /* elsewhere the plain loops below do every column */
+#endif
+
+MC_CLONES static void block_sums(const float *restrict x, int n, int C, double *restrict s1, double *restrict s2)
 {
-    if (bias) for (int c = 0; c < C; c++) x[c] += bias[c];
-    for (int c = 0; c < C; c++) { s1[c] += x[c]; s2[c] += (double)x[c] * x[c]; }
+    int c0 = 0;
+#if SUM_COLS
+    for (; c0 + SUM_COLS <= C; c0 += SUM_COLS) {
+        SUM_D8(a0, s1 + c0); SUM_D8(a1, s1 + c0 + 8); SUM_D8(b0, s2 + c0); SUM_D8(b1, s2 + c0 + 8);
+        for (int r = 0; r < n; r++) {
+            const float *xr = x + (size_t)r * C + c0;
+            SUM_WIDEN(v0, xr); SUM_WIDEN(v1, xr + 8);
+            a0 += v0; a1 += v1;
+            b0 += v0 * v0; b1 += v1 * v1;
+        }
+        memcpy(s1 + c0, &a0, sizeof a0); memcpy(s1 + c0 + 8, &a1, sizeof a1);
+        memcpy(s2 + c0, &b0, sizeof b0); memcpy(s2 + c0 + 8, &b1, sizeof b1);
+    }
+#endif
+    for (int r = 0; r < n; r++)
+        for (int c = c0; c < C; c++) { double v = x[(size_t)r * C + c]; s1[c] += v; s2[c] += v * v; }
 }
 
-/* The sums the backward needs, sum g and sum g x_hat; with y (the ReLU's output) given, g is first
- * zeroed where the ReLU cut, in place. */
+/* The sums the backward needs, sum g and sum g x_hat, a row at a time (z comes from memory here, and
+ * blocking as above was measured no faster); with y (the ReLU's output) given, g is first zeroed where
+ * the ReLU cut, in place. */
 MC_CLONES static void row_grad_sums(float *restrict g, const float *restrict y, const float *restrict z,
                                     const float *restrict mean, const float *restrict invstd, int C,
                                     double *restrict s1, double *restrict s2)
@@ -610,23 +642,70 @@ MC_CLONES static void row_max_dz(float *restrict z, const int *restrict where, c
     }
 }
 
+/* A layer with at most 4 inputs (the template's 2 or 3 coordinates, the encoder's xyz): 2-4 multiply-adds
+ * an output, so as a GEMM it is a pass that only stores z, and the statistics pass then reads it back.
+ * narrow_row computes a row of z = x W^T + bias in L1 from W^T (in x C), with the GEMM kernels'
+ * operations in their order (a fused multiply-add from 0, then one per input), so z is the same to the
+ * bit; the sums are then taken while the block of rows is in cache. The arch=haswell clone has FMA (AVX2 alone
+ * does not say so), so fmaf is an instruction there too. */
+typedef struct { const float *x, *wt; int in; } narrow_input;
+#define NARROW_MAX_IN 4
+
+__attribute__((always_inline)) static inline void narrow_row_n(float *restrict z, const float *restrict x,
+                                                               const float *restrict wt, const int in,
+                                                               const float *restrict bias, int C)
+{
+    for (int c = 0; c < C; c++) {
+        float acc = fmaf(x[0], wt[c], 0.0f);
+        for (int p = 1; p < in; p++) acc = fmaf(x[p], wt[(size_t)p * C + c], acc);
+        z[c] = acc + bias[c];
+    }
+}
+
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+static void narrow_row(float *restrict z, const float *restrict x, const float *restrict wt, int in,
+                       const float *restrict bias, int C)
+{
+    switch (in) {   /* a constant count of inputs, so the loop over columns vectorises */
+    case 1: narrow_row_n(z, x, wt, 1, bias, C); break;
+    case 2: narrow_row_n(z, x, wt, 2, bias, C); break;
+    case 3: narrow_row_n(z, x, wt, 3, bias, C); break;
+    default: narrow_row_n(z, x, wt, 4, bias, C); break;
+    }
+}
+
 /* Per-column sums of x and x*x (y NULL; with bias, a row added to x first, the next one every per_bias
- * rows), or of the gradient x and x*x_hat(y) for the backward (relu_out: the ReLU's output, to zero x
- * where it cut first), in double, split over threads. */
-static void column_sums(float *x, const float *bias, int64_t per_bias, const float *y, const float *relu_out,
-                        const float *mean, const float *invstd, int64_t rows, int C, double *s1, double *s2)
+ * rows; with nx, x is first computed from it), or of the gradient x and x*x_hat(y) for the backward
+ * (relu_out: the ReLU's output, to zero x where it cut first), in double. Each thread takes a run of
+ * rows (the first rows % threads runs one row longer) and sums it block by block into its own partial
+ * sums, which are then added in thread order: the same sums for any OpenMP runtime. */
+static void column_sums(float *x, const narrow_input *nx, const float *bias, int64_t per_bias, const float *y,
+                        const float *relu_out, const float *mean, const float *invstd, int64_t rows, int C,
+                        double *s1, double *s2)
 {
     memset(s1, 0, (size_t)C * sizeof *s1);
     memset(s2, 0, (size_t)C * sizeof *s2);
-    int nt = mc_num_threads();
+    int nt = rows * C > PAR_MIN ? mc_num_threads() : 1;
     double *part = mc_arena_zalloc((size_t)nt * 2 * C * sizeof *part);   /* per-thread partial sums */
-    #pragma omp parallel if (rows * C > PAR_MIN)
+    #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        double *p1 = part + (size_t)mc_thread_id() * 2 * C, *p2 = p1 + C;
-        #pragma omp for schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-            if (!y) row_sums(x + r * C, bias ? bias + r / per_bias * C : NULL, C, p1, p2);
-            else row_grad_sums(x + r * C, relu_out ? relu_out + r * C : NULL, y + r * C, mean, invstd, C, p1, p2);
+        int t = mc_thread_id(), team = mc_team_size();
+        int64_t q = rows / team, extra = rows % team;
+        int64_t lo = t * q + (t < extra ? t : extra), hi = lo + q + (t < extra);
+        double *p1 = part + (size_t)t * 2 * C, *p2 = p1 + C;
+        for (int64_t r0 = lo; r0 < hi; r0 += SUM_ROWS) {
+            int n = (int)(hi - r0 < SUM_ROWS ? hi - r0 : SUM_ROWS);
+            if (y) {
+                for (int64_t r = r0; r < r0 + n; r++)
+                    row_grad_sums(x + r * C, relu_out ? relu_out + r * C : NULL, y + r * C, mean, invstd, C, p1, p2);
+                continue;
+            }
+            for (int64_t r = r0; r < r0 + n; r++) {
+                const float *b = bias ? bias + r / per_bias * C : NULL;
+                if (nx) narrow_row(x + r * C, nx->x + r * nx->in, nx->wt, nx->in, b, C);
+                else if (b) for (int c = 0; c < C; c++) x[r * C + c] += b[c];
+            }
+            block_sums(x + r0 * C, n, C, p1, p2);
         }
     }
     for (int t = 0; t < nt; t++)
@@ -638,12 +717,15 @@ static void column_sums(float *x, const float *bias, int64_t per_bias, const flo
  * running ones. With the batch split over ranks (mc_dist), the column sums and the row count are summed
  * over the ranks first, so every rank normalises with the whole batch's statistics. Returns the rows
  * the statistics are over. */
-static double batch_statistics(const char *op, float *x, const float *bias, int64_t per_bias, int64_t rows, int C,
-                               int training, float momentum, float eps, mc_tensor *running_mean, mc_tensor *running_var,
-                               float *mean_out, float *invstd_out)
+static double batch_statistics(const char *op, float *x, const narrow_input *nx, const float *bias, int64_t per_bias,
+                               int64_t rows, int C, int training, float momentum, float eps, mc_tensor *running_mean,
+                               mc_tensor *running_var, float *mean_out, float *invstd_out)
 {
     if (!training) {
-        if (bias)
+        if (nx)
+            #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+            for (int64_t r = 0; r < rows; r++) narrow_row(x + r * C, nx->x + r * nx->in, nx->wt, nx->in, bias + r / per_bias * C, C);
+        else if (bias)
             #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
             for (int64_t r = 0; r < rows; r++)
                 for (int c = 0; c < C; c++) x[r * C + c] += bias[r / per_bias * C + c];
@@ -654,7 +736,7 @@ static double batch_statistics(const char *op, float *x, const float *bias, int6
         return (double)rows;
     }
     double *s1 = mc_arena_alloc((2 * (size_t)C + 1) * sizeof(double)), *s2 = s1 + C;   /* then the row count */
-    column_sums(x, bias, per_bias, NULL, NULL, NULL, NULL, rows, C, s1, s2);
+    column_sums(x, nx, bias, per_bias, NULL, NULL, NULL, NULL, rows, C, s1, s2);
     s1[2 * C] = (double)rows;
     mc_dist_sum(s1, 2 * C + 1);
     double n = s1[2 * C];
@@ -697,7 +779,7 @@ static void batchnorm_backward(mc_node *n)
     int64_t rows = mc_rows(x);
     float *g = n->out->grad;
     double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, NULL, 0, x->data, NULL, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
+    column_sums(g, NULL, NULL, 0, x->data, NULL, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
     if (needs_grad(gamma)) { float *gg = mc_grad(gamma); for (int c = 0; c < C; c++) gg[c] += (float)sum_gx[c]; }
     if (needs_grad(beta))  { float *gb = mc_grad(beta);  for (int c = 0; c < C; c++) gb[c] += (float)sum_g[c]; }
     if (!needs_grad(x)) return;
@@ -722,7 +804,7 @@ mc_tensor *mc_batchnorm(mc_tensor *x, const mc_batchnorm_layer *bn)
     sv->training = training;
     sv->mean = mc_arena_alloc((size_t)C * sizeof(float));
     sv->invstd = mc_arena_alloc((size_t)C * sizeof(float));
-    sv->rows = batch_statistics("batchnorm", x->data, NULL, 0, rows, C, training, bn->momentum, bn->eps, running_mean,
+    sv->rows = batch_statistics("batchnorm", x->data, NULL, NULL, 0, rows, C, training, bn->momentum, bn->eps, running_mean,
                                 running_var, sv->mean, sv->invstd);
     mc_tensor *out = mc_tensor_new(x->ndim, x->shape);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
@@ -885,9 +967,16 @@ static fused_saved *fused_forward(const char *op, mc_tensor *x, const mc_linear_
     for (int k = 0; k < S; k++)
         for (int c = 0; c < C; c++) shape_bias[(int64_t)k * C + c] = b ? b->data[c] : 0;
     if (s) mc_gemm(0, 1, S, C, L, 1, s->data, L, w->data + in, ld, 1, shape_bias, C);
-    mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 0, z, C);
-    sv->rows = batch_statistics(op, z, shape_bias, R / S, R, C, training, bn->momentum, bn->eps, rm, rv, sv->mean,
-                                sv->invstd);   /* adds the bias */
+    narrow_input nx = {x->data, NULL, in}, *narrow = in >= 1 && in <= NARROW_MAX_IN ? &nx : NULL;
+    if (narrow) {   /* W_x^T, in x C */
+        float *wt = mc_arena_alloc((size_t)in * C * sizeof(float));
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < in; p++) wt[(size_t)p * C + c] = w->data[(int64_t)c * ld + p];
+        nx.wt = wt;
+    } else
+        mc_gemm(0, 1, (int)R, C, in, 1, x->data, in, w->data, ld, 0, z, C);
+    sv->rows = batch_statistics(op, z, narrow, shape_bias, R / S, R, C, training, bn->momentum, bn->eps, rm, rv, sv->mean,
+                                sv->invstd);   /* adds the bias (and computes z, for a narrow x) */
     return sv;
 }
 
@@ -944,7 +1033,7 @@ static void linear_bn_backward(mc_node *n)
     float *g = n->out->grad;            /* becomes dz in place: nothing reads this gradient after us */
     const float *z = sv->z->data;
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, NULL, 0, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
+    column_sums(g, NULL, NULL, 0, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
     float *a, *m1, *m2;
     fused_bn_grads(n, sv, s1, s2, &a, &m1, &m2);
     #pragma omp parallel for schedule(static)

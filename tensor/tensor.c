@@ -59,9 +59,11 @@ int64_t mc_rows(const mc_tensor *t) { return t->size / mc_cols(t); }
 #ifdef _OPENMP
 int mc_num_threads(void) { return omp_get_max_threads(); }
 int mc_thread_id(void) { return omp_get_thread_num(); }
+int mc_team_size(void) { return omp_get_num_threads(); }
 #else
 int mc_num_threads(void) { return 1; }
 int mc_thread_id(void) { return 0; }
+int mc_team_size(void) { return 1; }
 #endif
 
 void *mc_malloc(size_t n)

@@ -38,9 +38,11 @@ int64_t mc_rows(const mc_tensor *t);
 #define MC_ERRLEN 512
 void mc_set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Threads: how many parallel regions use, and which one this is (1 and 0 without OpenMP). */
+/* Threads: how many parallel regions use, which one this is, and how many run the region this thread is
+ * in (1, 0 and 1 without OpenMP). */
 int mc_num_threads(void);
 int mc_thread_id(void);
+int mc_team_size(void);
 
 /* Hot per-row loops (batchnorm, Adam) are compiled for AVX-512, AVX2 and the baseline, and the loader
  * picks the one this CPU runs: the library itself is built for any x86-64 (or other) machine. */

@@ -206,29 +206,33 @@ static double max_diff(mc_tensor *a, mc_tensor *b)
 }
 
 /* The fused layers against the ops they replace, with the concatenation written out: the same values
- * and the same gradients. */
-static void fused_matches_composition(int training, int relu)
+ * and the same gradients. x (B,N,in), W (C, in+3), s (B,3). A narrow x (in <= 4) takes the fused path that
+ * computes z in the statistics pass; C >= 16 and rows past 16 reach the blocked column sums, and more
+ * than 32768 values run them on the threads. */
+static void fused_matches_composition(int training, int relu, int B, int N, int in, int C)
 {
-    input ins[6] = {U(SHAPE(3, 7, 5)), U(SHAPE(4, 8)), U(SHAPE(4)), U(SHAPE(3, 3)), make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4))};
+    const int L = 3;
+    input ins[6] = {U(SHAPE(B, N, in)), U(SHAPE(C, in + L)), U(SHAPE(C)), U(SHAPE(B, L)), make_input(SHAPE(C), 0.5f, 1.5f), U(SHAPE(C))};
     mc_tensor *a[6], *b[6];
     for (int k = 0; k < 6; k++) {
         a[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); a[k]->requires_grad = 1;
         b[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); b[k]->requires_grad = 1;
     }
-    mc_tensor *w = mc_tensor_new(3, (int[]){3, 7, 4});
+    mc_tensor *w = mc_tensor_new(3, (int[]){B, N, C});
     mc_rng_fill_uniform(&rng, w->data, w->size, -1, 1);
     mc_tensor *y1 = fused(a, training, relu);
-    mc_tensor *s_repeated = mc_add(mc_tensor_zeros(3, (int[]){3, 7, 3}), mc_view(b[3], 3, 1, 3));
-    mc_tensor *cat = mc_concat((mc_tensor *[]){b[0], s_repeated}, 2, 2);                          /* (3,7,8) */
+    mc_tensor *s_repeated = mc_add(mc_tensor_zeros(3, (int[]){B, N, L}), mc_view(b[3], B, 1, L));
+    mc_tensor *cat = mc_concat((mc_tensor *[]){b[0], s_repeated}, 2, 2);                          /* (B,N,in+L) */
     int prev = mc_set_training(training);
-    mc_tensor *y2 = mc_batchnorm(mc_linear(cat, &(mc_linear_layer){b[1], b[2]}), &(mc_batchnorm_layer){b[4], b[5], running(4, 0), running(4, 1), 0.1f, 1e-5f});
+    mc_tensor *y2 = mc_batchnorm(mc_linear(cat, &(mc_linear_layer){b[1], b[2]}), &(mc_batchnorm_layer){b[4], b[5], running(C, 0), running(C, 1), 0.1f, 1e-5f});
     mc_set_training(prev);
     if (relu) y2 = mc_relu(y2);
     mc_backward(mc_add(mc_sum(mc_mul(y1, w)), mc_sum(mc_mul(y2, w))));
     double worst = max_diff(y1, y2);
     for (int t = 0; t < 6; t++)
-        for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]));
-    CHECK(worst < 1e-4, "linear_bn (training %d, relu %d) differs from linear(concat) + batchnorm by %g", training, relu, worst);
+        for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]) / fmax(1, fabs(b[t]->grad[k])));
+    CHECK(worst < 1e-4, "linear_bn (training %d, relu %d, x (%d,%d,%d), %d channels) differs from linear(concat) + batchnorm by %g",
+          training, relu, B, N, in, C, worst);
     if (training) {   /* the bias cancels in the batch's normalisation: its gradient is 0 exactly, not rounding noise */
         double bias = 0;
         for (int64_t k = 0; k < a[2]->size; k++) bias = fmax(bias, fabs(a[2]->grad[k]));
@@ -241,20 +245,21 @@ static void fused_matches_composition(int training, int relu)
         a[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); a[k]->requires_grad = 1;
         b[k] = mc_tensor_from(ins[k].ndim, ins[k].shape, ins[k].data); b[k]->requires_grad = 1;
     }
-    mc_tensor *w5a = mc_slice(a[1], 1, 0, 5), *w5b = mc_slice(b[1], 1, 0, 5);
+    mc_tensor *w_a = mc_slice(a[1], 1, 0, in), *w_b = mc_slice(b[1], 1, 0, in);
     prev = mc_set_training(training);
-    mc_tensor *m1 = mc_linear_bn_max(a[0], &(mc_linear_layer){w5a, a[2]}, &(mc_batchnorm_layer){a[4], a[5], running(4, 0), running(4, 1), 0.1f, 1e-5f},
+    mc_tensor *m1 = mc_linear_bn_max(a[0], &(mc_linear_layer){w_a, a[2]}, &(mc_batchnorm_layer){a[4], a[5], running(C, 0), running(C, 1), 0.1f, 1e-5f},
                                      relu ? MC_ACT_RELU : MC_ACT_NONE);
-    mc_tensor *h = mc_batchnorm(mc_linear(b[0], &(mc_linear_layer){w5b, b[2]}), &(mc_batchnorm_layer){b[4], b[5], running(4, 0), running(4, 1), 0.1f, 1e-5f});
+    mc_tensor *h = mc_batchnorm(mc_linear(b[0], &(mc_linear_layer){w_b, b[2]}), &(mc_batchnorm_layer){b[4], b[5], running(C, 0), running(C, 1), 0.1f, 1e-5f});
     mc_set_training(prev);
     mc_tensor *m2 = mc_max_axis(relu ? mc_relu(h) : h, 1);
-    mc_tensor *wm = mc_tensor_new(2, (int[]){3, 4});
+    mc_tensor *wm = mc_tensor_new(2, (int[]){B, C});
     mc_rng_fill_uniform(&rng, wm->data, wm->size, -1, 1);
     mc_backward(mc_add(mc_sum(mc_mul(m1, wm)), mc_sum(mc_mul(m2, wm))));
     worst = max_diff(m1, m2);
     for (int t = 0; t < 6; t++)
-        if (t != 3) for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]));
-    CHECK(worst < 1e-4, "linear_bn_max (training %d, relu %d) differs from linear + batchnorm + max by %g", training, relu, worst);
+        if (t != 3) for (int64_t k = 0; k < a[t]->size; k++) worst = fmax(worst, fabs(a[t]->grad[k] - b[t]->grad[k]) / fmax(1, fabs(b[t]->grad[k])));
+    CHECK(worst < 1e-4, "linear_bn_max (training %d, relu %d, x (%d,%d,%d), %d channels) differs from linear + batchnorm + max by %g",
+          training, relu, B, N, in, C, worst);
     mc_step_end();
     for (int k = 0; k < 6; k++) free(ins[k].data);
 }
@@ -340,7 +345,12 @@ int main(void)
     CHECK_OP("linear_bn_max, eval", f_fused_max_eval, separated_input(SHAPE(3, 6, 2), 0.05f), U(SHAPE(4, 2)), U(SHAPE(4)),
              make_input(SHAPE(4), 0.5f, 1.5f), U(SHAPE(4)));
     for (int training = 0; training < 2; training++)
-        for (int relu = 0; relu < 2; relu++) fused_matches_composition(training, relu);
+        for (int relu = 0; relu < 2; relu++) {
+            fused_matches_composition(training, relu, 3, 7, 5, 4);     /* through the GEMM */
+            fused_matches_composition(training, relu, 3, 7, 2, 37);    /* narrow; 2 chunks of 16 columns and 5 more */
+            fused_matches_composition(training, relu, 3, 300, 2, 37);  /* narrow, many row blocks, on the threads */
+            fused_matches_composition(training, relu, 2, 350, 6, 50);  /* the GEMM, blocked sums on the threads */
+        }
 
     /* bf16 multiplies: the analytic gradient is that of the rounded inputs. With inputs, loss weights (the
      * incoming gradient) and step on a grid bf16 holds exactly, the finite differences see the same
