@@ -582,27 +582,49 @@ MC_CLONES static void block_sums(const float *restrict x, int n, int C, double *
         for (int c = c0; c < C; c++) { double v = x[(size_t)r * C + c]; s1[c] += v; s2[c] += v * v; }
 }
 
+/* Where a ReLU after the norm let the value through: y = gamma x_hat + beta > 0, by row_normalise's very
+ * operations, so the same decision. The backward recomputes it from z, which it reads anyway, instead of
+ * reading the output y as well (these passes run at memory speed). */
+#define RELU_PASSES(c) (gamma[c] * (z[c] - mean[c]) * invstd[c] + beta[c] > 0)
+
 /* The sums the backward needs, sum g and sum g x_hat, a row at a time (z comes from memory here, and
- * blocking as above was measured no faster); with y (the ReLU's output) given, g is first zeroed where
- * the ReLU cut, in place. */
-MC_CLONES static void row_grad_sums(float *restrict g, const float *restrict y, const float *restrict z,
-                                    const float *restrict mean, const float *restrict invstd, int C,
-                                    double *restrict s1, double *restrict s2)
+ * blocking as above was measured no faster); with relu, g is taken as 0 where the ReLU cut. */
+MC_CLONES static void row_grad_sums(const float *restrict g, const float *restrict z, const float *restrict mean,
+                                    const float *restrict invstd, const float *restrict gamma, const float *restrict beta,
+                                    int relu, int C, double *restrict s1, double *restrict s2)
 {
-    if (y)
-        for (int c = 0; c < C; c++) g[c] = y[c] > 0 ? g[c] : 0;
-    for (int c = 0; c < C; c++) {
-        s1[c] += g[c];
-        s2[c] += (double)g[c] * ((z[c] - mean[c]) * invstd[c]);
-    }
+    if (relu)
+        for (int c0 = 0; c0 < C; c0 += 256) {   /* the masked g a stretch at a time: two loops that vectorise */
+            float gm[256];
+            int w = C - c0 < 256 ? C - c0 : 256;
+            for (int j = 0, c = c0; j < w; j++, c++) gm[j] = RELU_PASSES(c) ? g[c] : 0;
+            for (int j = 0, c = c0; j < w; j++, c++) {
+                s1[c] += gm[j];
+                s2[c] += (double)gm[j] * ((z[c] - mean[c]) * invstd[c]);
+            }
+        }
+    else
+        for (int c = 0; c < C; c++) {
+            s1[c] += g[c];
+            s2[c] += (double)g[c] * ((z[c] - mean[c]) * invstd[c]);
+        }
 }
 
-/* dz = a (g - m1 - x_hat m2), from the sums above (a = gamma/std, m1 and m2 their means). */
+/* dz = a (g - m1 - x_hat m2), from the sums above (a = gamma/std, m1 and m2 their means; g taken as 0
+ * where a ReLU cut). */
 MC_CLONES static void row_dz(float *out, const float *g, const float *restrict z, const float *restrict mean,
-                             const float *restrict invstd, const float *restrict a, const float *restrict m1,
-                             const float *restrict m2, int C, int accumulate)
+                             const float *restrict invstd, const float *restrict gamma, const float *restrict beta, int relu,
+                             const float *restrict a, const float *restrict m1, const float *restrict m2, int C, int accumulate)
 {
-    if (accumulate)
+    if (relu)
+        for (int c = 0; c < C; c++) {
+            float gc = g[c];
+            gc = RELU_PASSES(c) ? gc : 0;
+            float d = a[c] * (gc - m1[c] - (z[c] - mean[c]) * invstd[c] * m2[c]);
+            if (accumulate) out[c] += d;
+            else out[c] = d;
+        }
+    else if (accumulate)
         for (int c = 0; c < C; c++) out[c] += a[c] * (g[c] - m1[c] - (z[c] - mean[c]) * invstd[c] * m2[c]);
     else
         for (int c = 0; c < C; c++) out[c] = a[c] * (g[c] - m1[c] - (z[c] - mean[c]) * invstd[c] * m2[c]);
@@ -674,14 +696,12 @@ static void narrow_row(float *restrict z, const float *restrict x, const float *
     }
 }
 
-/* Per-column sums of x and x*x (y NULL; with bias, a row added to x first, the next one every per_bias
- * rows; with nx, x is first computed from it), or of the gradient x and x*x_hat(y) for the backward
- * (relu_out: the ReLU's output, to zero x where it cut first), in double. Each thread takes a run of
- * rows (the first rows % threads runs one row longer) and sums it block by block into its own partial
- * sums, which are then added in thread order: the same sums for any OpenMP runtime. */
-static void column_sums(float *x, const narrow_input *nx, const float *bias, int64_t per_bias, const float *y,
-                        const float *relu_out, const float *mean, const float *invstd, int64_t rows, int C,
-                        double *s1, double *s2)
+/* Per-column sums in double over all rows, by blocks of rows: each thread takes a run of rows (the first
+ * rows % threads one row longer), sums it block by block into its own partial sums with sum_block, and
+ * the partial sums are added in thread order: the same sums for any OpenMP runtime. */
+typedef void (*sum_block_fn)(const void *ctx, int64_t r0, int n, double *s1, double *s2);
+
+static void column_sums(int64_t rows, int C, sum_block_fn sum_block, const void *ctx, double *s1, double *s2)
 {
     memset(s1, 0, (size_t)C * sizeof *s1);
     memset(s2, 0, (size_t)C * sizeof *s2);
@@ -693,23 +713,36 @@ static void column_sums(float *x, const narrow_input *nx, const float *bias, int
         int64_t q = rows / team, extra = rows % team;
         int64_t lo = t * q + (t < extra ? t : extra), hi = lo + q + (t < extra);
         double *p1 = part + (size_t)t * 2 * C, *p2 = p1 + C;
-        for (int64_t r0 = lo; r0 < hi; r0 += SUM_ROWS) {
-            int n = (int)(hi - r0 < SUM_ROWS ? hi - r0 : SUM_ROWS);
-            if (y) {
-                for (int64_t r = r0; r < r0 + n; r++)
-                    row_grad_sums(x + r * C, relu_out ? relu_out + r * C : NULL, y + r * C, mean, invstd, C, p1, p2);
-                continue;
-            }
-            for (int64_t r = r0; r < r0 + n; r++) {
-                const float *b = bias ? bias + r / per_bias * C : NULL;
-                if (nx) narrow_row(x + r * C, nx->x + r * nx->in, nx->wt, nx->in, b, C);
-                else if (b) for (int c = 0; c < C; c++) x[r * C + c] += b[c];
-            }
-            block_sums(x + r0 * C, n, C, p1, p2);
-        }
+        for (int64_t r0 = lo; r0 < hi; r0 += SUM_ROWS) sum_block(ctx, r0, (int)(hi - r0 < SUM_ROWS ? hi - r0 : SUM_ROWS), p1, p2);
     }
     for (int t = 0; t < nt; t++)
         for (int c = 0; c < C; c++) { s1[c] += part[(size_t)t * 2 * C + c]; s2[c] += part[(size_t)t * 2 * C + C + c]; }
+}
+
+/* The forward's: sums of x and x*x, with a bias row added to x first (the next one every per_bias rows),
+ * and with nx, x first computed from it. */
+typedef struct { float *x; const narrow_input *nx; const float *bias; int64_t per_bias; int C; } value_sums;
+
+static void value_sum_block(const void *ctx, int64_t r0, int n, double *s1, double *s2)
+{
+    const value_sums *v = ctx;
+    int C = v->C;
+    for (int64_t r = r0; r < r0 + n; r++) {
+        const float *b = v->bias ? v->bias + r / v->per_bias * C : NULL;
+        if (v->nx) narrow_row(v->x + r * C, v->nx->x + r * v->nx->in, v->nx->wt, v->nx->in, b, C);
+        else if (b) for (int c = 0; c < C; c++) v->x[r * C + c] += b[c];
+    }
+    block_sums(v->x + r0 * C, n, C, s1, s2);
+}
+
+/* The backward's: sums of the gradient g and of g x_hat (x_hat from z), g taken as 0 where a ReLU cut. */
+typedef struct { const float *g, *z, *mean, *invstd, *gamma, *beta; int relu, C; } grad_sums;
+
+static void grad_sum_block(const void *ctx, int64_t r0, int n, double *s1, double *s2)
+{
+    const grad_sums *v = ctx;
+    for (int64_t r = r0; r < r0 + n; r++)
+        row_grad_sums(v->g + r * v->C, v->z + r * v->C, v->mean, v->invstd, v->gamma, v->beta, v->relu, v->C, s1, s2);
 }
 
 /* The mean and 1/std that normalise each column: the batch's (biased variance), updating the running
@@ -736,7 +769,7 @@ static double batch_statistics(const char *op, float *x, const narrow_input *nx,
         return (double)rows;
     }
     double *s1 = mc_arena_alloc((2 * (size_t)C + 1) * sizeof(double)), *s2 = s1 + C;   /* then the row count */
-    column_sums(x, nx, bias, per_bias, NULL, NULL, NULL, NULL, rows, C, s1, s2);
+    column_sums(rows, C, value_sum_block, &(value_sums){x, nx, bias, per_bias, C}, s1, s2);
     s1[2 * C] = (double)rows;
     mc_dist_sum(s1, 2 * C + 1);
     double n = s1[2 * C];
@@ -779,7 +812,7 @@ static void batchnorm_backward(mc_node *n)
     int64_t rows = mc_rows(x);
     float *g = n->out->grad;
     double *sum_g = mc_arena_alloc((size_t)C * sizeof(double)), *sum_gx = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, NULL, NULL, 0, x->data, NULL, sv->mean, sv->invstd, rows, C, sum_g, sum_gx);
+    column_sums(rows, C, grad_sum_block, &(grad_sums){g, x->data, sv->mean, sv->invstd, NULL, NULL, 0, C}, sum_g, sum_gx);
     if (needs_grad(gamma)) { float *gg = mc_grad(gamma); for (int c = 0; c < C; c++) gg[c] += (float)sum_gx[c]; }
     if (needs_grad(beta))  { float *gb = mc_grad(beta);  for (int c = 0; c < C; c++) gb[c] += (float)sum_g[c]; }
     if (!needs_grad(x)) return;
@@ -789,7 +822,7 @@ static void batchnorm_backward(mc_node *n)
     grad_means(sum_g, sum_gx, C, sv->rows, sv->training, m_g, m_gx);
     #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
-        row_dz(gx + r * C, g + r * C, x->data + r * C, sv->mean, sv->invstd, a, m_g, m_gx, C, 1);
+        row_dz(gx + r * C, g + r * C, x->data + r * C, sv->mean, sv->invstd, NULL, NULL, 0, a, m_g, m_gx, C, 1);
 }
 
 mc_tensor *mc_batchnorm(mc_tensor *x, const mc_batchnorm_layer *bn)
@@ -1031,13 +1064,14 @@ static void linear_bn_backward(mc_node *n)
     int C = n->out->shape[n->out->ndim - 1];
     int64_t R = mc_rows(n->out);
     float *g = n->out->grad;            /* becomes dz in place: nothing reads this gradient after us */
-    const float *z = sv->z->data;
+    const float *z = sv->z->data, *gamma = n->in[4]->data, *beta = n->in[5]->data;
     double *s1 = mc_arena_alloc((size_t)C * sizeof(double)), *s2 = mc_arena_alloc((size_t)C * sizeof(double));
-    column_sums(g, NULL, NULL, 0, z, sv->relu ? n->out->data : NULL, sv->mean, sv->invstd, R, C, s1, s2);   /* masks g too */
+    column_sums(R, C, grad_sum_block, &(grad_sums){g, z, sv->mean, sv->invstd, gamma, beta, sv->relu, C}, s1, s2);
     float *a, *m1, *m2;
     fused_bn_grads(n, sv, s1, s2, &a, &m1, &m2);
     #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < R; r++) row_dz(g + r * C, g + r * C, z + r * C, sv->mean, sv->invstd, a, m1, m2, C, 0);
+    for (int64_t r = 0; r < R; r++)
+        row_dz(g + r * C, g + r * C, z + r * C, sv->mean, sv->invstd, gamma, beta, sv->relu, a, m1, m2, C, 0);
     fused_linear_grads(n, sv, g);
 }
 
