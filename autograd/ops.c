@@ -713,7 +713,8 @@ static void column_sums(int64_t rows, int C, sum_block_fn sum_block, const void 
         int64_t q = rows / team, extra = rows % team;
         int64_t lo = t * q + (t < extra ? t : extra), hi = lo + q + (t < extra);
         double *p1 = part + (size_t)t * 2 * C, *p2 = p1 + C;
-        for (int64_t r0 = lo; r0 < hi; r0 += SUM_ROWS) sum_block(ctx, r0, (int)(hi - r0 < SUM_ROWS ? hi - r0 : SUM_ROWS), p1, p2);
+        for (int64_t r0 = lo; r0 < hi; r0 += SUM_ROWS)
+            sum_block(ctx, r0, (int)(hi - r0 < SUM_ROWS ? hi - r0 : SUM_ROWS), p1, p2);
     }
     for (int t = 0; t < nt; t++)
         for (int c = 0; c < C; c++) { s1[c] += part[(size_t)t * 2 * C + c]; s2[c] += part[(size_t)t * 2 * C + C + c]; }
@@ -757,7 +758,8 @@ static double batch_statistics(const char *op, float *x, const narrow_input *nx,
     if (!training) {
         if (nx)
             #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
-            for (int64_t r = 0; r < rows; r++) narrow_row(x + r * C, nx->x + r * nx->in, nx->wt, nx->in, bias + r / per_bias * C, C);
+            for (int64_t r = 0; r < rows; r++)
+                narrow_row(x + r * C, nx->x + r * nx->in, nx->wt, nx->in, bias + r / per_bias * C, C);
         else if (bias)
             #pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
             for (int64_t r = 0; r < rows; r++)

@@ -35,6 +35,11 @@ tile(const int M, const int NV, const int A_ROWS, const int EDGE, int kc, const 
         acc[r][1] = _mm512_setzero_ps();
     }
     for (int p = 0; p < kc; p++) {
+        if (b_ks != NR) {   /* B read in place: bring in the next panel's row while this one computes */
+            _mm_prefetch((const char *)(b + NR), _MM_HINT_T0);
+            _mm_prefetch((const char *)(b + NR + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(b + 2 * NR - 1), _MM_HINT_T0);
+        }
         __m512 b0 = EDGE ? _mm512_maskz_loadu_ps(k0, b) : _mm512_loadu_ps(b);
         __m512 b1 = NV < 2 ? b0 : EDGE ? _mm512_maskz_loadu_ps(k1, b + 16) : _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 14
