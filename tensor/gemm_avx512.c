@@ -179,6 +179,7 @@ TARGET static void pack_b_cols(const float *B, int ldb, int p0, int j0, int kc, 
 const mc_gemm_arch mc_gemm_arch_avx512 = {
     .name = "avx512", .mr = MR, .nr = NR, .kgrain = 1, .kpack = 1, .kc = 512, .mc = 8 * MR, .l2_bytes = 512 * 1024,
     .kernel = kernel, .pack_a = {pack_a_rows, pack_a_cols}, .pack_b = {pack_b_rows_copy, pack_b_cols},
+    .b_prefetch = 1,
 };
 
 /* ---- bf16 on AMX: C[32 x 32] in four 16 x 16 fp32 tiles, += A[32 x 32] B[32 x 32] per tile instruction

@@ -29,6 +29,8 @@ typedef struct mc_gemm_arch {
     mc_gemm_pack_a_fn pack_a[2];   /* [trans_a]: A stored M x K, or K x M */
     mc_gemm_pack_b_fn pack_b[2];   /* [trans_b]: B stored K x N, or N x K */
     void (*setup)(void);           /* run by each thread before its kernel calls, or NULL */
+    int b_prefetch;                /* the kernel prefetches a B read in place well enough that a B stored
+                                      K x N is never packed (else only for M up to 2 MR) */
 } mc_gemm_arch;
 
 #if defined(__x86_64__)
