@@ -80,7 +80,7 @@ void mc_ctx_free(mc_ctx *c)
 /* ---- arena ---- */
 static void *block_alloc(size_t bytes)
 {
-    void *p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    void *p = bytes >= ((size_t)4 << 20) ? mc_alloc_large(bytes) : aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     if (!p) mc_fatal("out of memory: the step arena could not grow by %zu MiB", bytes >> 20);
     return p;
 }

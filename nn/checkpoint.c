@@ -331,7 +331,7 @@ int mc_ckpt_load_params(const mc_ckpt *c, mc_params *ps, int strict, mc_load_rep
         if (mc_ckpt_config_get(c->config, name, step, sizeof step)) steps = strtoll(step, NULL, 10);
         else if (old_steps && old_steps->size == ps->n) steps = (int64_t)old_steps->data[k];
         if (m && v && m->size == p->t.size && v->size == p->t.size && steps >= 0) {
-            if (!p->m) { p->m = mc_malloc((size_t)p->t.size * sizeof(float)); p->v = mc_malloc((size_t)p->t.size * sizeof(float)); }
+            if (!p->m) { p->m = mc_alloc_large((size_t)p->t.size * sizeof(float)); p->v = mc_alloc_large((size_t)p->t.size * sizeof(float)); }
             memcpy(p->m, m->data, (size_t)m->size * sizeof(float));
             memcpy(p->v, v->data, (size_t)v->size * sizeof(float));
             p->step = steps;

@@ -17,7 +17,7 @@ mc_tensor *mc_param_new(mc_params *ps, const char *name, int ndim, const int *sh
     p->t.ndim = ndim;
     memcpy(p->t.shape, shape, (size_t)ndim * sizeof *shape);
     p->t.size = mc_shape_size(ndim, shape);
-    p->t.data = mc_calloc((size_t)p->t.size, sizeof(float));
+    p->t.data = mc_calloc_large((size_t)p->t.size, sizeof(float));
     if (trainable) p->t.grad = mc_calloc((size_t)p->t.size, sizeof(float));
     p->t.requires_grad = trainable;
     p->t.name = p->name;
@@ -69,7 +69,7 @@ void mc_params_broadcast(mc_params *ps)
         mc_param *p = ps->items[k];
         d->broadcast(p->t.data, p->t.size, d->user);
         if (steps[k] == 0) { free(p->m); free(p->v); p->m = p->v = NULL; p->step = 0; continue; }
-        if (!p->m) { p->m = mc_calloc((size_t)p->t.size, sizeof(float)); p->v = mc_calloc((size_t)p->t.size, sizeof(float)); }
+        if (!p->m) { p->m = mc_calloc_large((size_t)p->t.size, sizeof(float)); p->v = mc_calloc_large((size_t)p->t.size, sizeof(float)); }
         d->broadcast(p->m, p->t.size, d->user);
         d->broadcast(p->v, p->t.size, d->user);
         p->step = (int64_t)steps[k] - 1;
@@ -137,7 +137,7 @@ mc_adam mc_adam_default(float lr) { return (mc_adam){lr, 0.9f, 0.999f, 1e-8f, 0}
 static void adam_update(const mc_adam *opt, mc_param *p, const float *restrict g)
 {
     int64_t n = p->t.size;
-    if (!p->m) { p->m = mc_calloc((size_t)n, sizeof(float)); p->v = mc_calloc((size_t)n, sizeof(float)); }
+    if (!p->m) { p->m = mc_calloc_large((size_t)n, sizeof(float)); p->v = mc_calloc_large((size_t)n, sizeof(float)); }
     p->step++;
     const float b1 = opt->beta1, b2 = opt->beta2, eps = opt->eps, wd = opt->weight_decay;
     const float bc1 = 1 - powf(b1, (float)p->step), bc2 = 1 - powf(b2, (float)p->step);
@@ -294,7 +294,7 @@ void mc_sgd_step(const mc_sgd *opt, mc_params *ps)
         if (!updatable(p)) continue;
         int64_t n = p->t.size;
         float *w = p->t.data, *g = p->t.grad;
-        if (opt->momentum != 0 && !p->m) p->m = mc_calloc((size_t)n, sizeof(float));
+        if (opt->momentum != 0 && !p->m) p->m = mc_calloc_large((size_t)n, sizeof(float));
         for (int64_t i = 0; i < n; i++) {
             float gi = g[i] + opt->weight_decay * w[i];
             if (opt->momentum != 0) {

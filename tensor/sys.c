@@ -1,12 +1,42 @@
 /* The few operating-system helpers every layer shares: a clock, folders, a median, the one atomic
  * file writer (checkpoints, meshes and pictures all save through it), and the CRC-32 of zip, gzip and PNG. */
+#define _DEFAULT_SOURCE   /* madvise() and MADV_HUGEPAGE */
 #include "tensor/tensor.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <time.h>
 #include <unistd.h>
+
+/* Huge pages: streaming a 4 MB weight or a 500 MB arena through 4 KB pages costs a TLB miss every 4 KB;
+ * 2 MB pages take that away (the paper step ran 1.5-2.5% faster on a Zen 4 with them). Linux gives them to
+ * the regions a program asks for when transparent huge pages are in "madvise" mode, the common default.
+ * Only whole 2 MB pages inside the block are asked for, so a block's tail never grows into one. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *mc_alloc_large(size_t bytes)
+{
+    if (bytes < 2 * HUGE_PAGE) return mc_malloc(bytes);
+    void *p = aligned_alloc(HUGE_PAGE, (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+    if (!p) mc_fatal("out of memory allocating %zu MiB", bytes >> 20);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);   /* advice only: no error is worth stopping for */
+#endif
+    return p;
+}
+
+void *mc_calloc_large(size_t count, size_t n)
+{
+    if (n && count > (size_t)-1 / n) mc_fatal("out of memory allocating %zu x %zu bytes", count, n);
+    if (count * n < 2 * HUGE_PAGE) return mc_calloc(count, n);
+    void *p = mc_alloc_large(count * n);
+    memset(p, 0, count * n);
+    return p;
+}
 
 double mc_now_seconds(void)
 {

@@ -56,6 +56,11 @@ int mc_team_size(void);
 void *mc_malloc(size_t n);
 void *mc_calloc(size_t count, size_t n);
 void *mc_realloc(void *p, size_t n);
+/* For the large arrays a step streams through (parameters, Adam's moments, the step arena): 2 MB aligned
+ * and, on Linux, marked for transparent huge pages when 4 MB or more (tensor/sys.c). mc_calloc_large
+ * zeroes. Both are released with free(). */
+void *mc_alloc_large(size_t bytes);
+void *mc_calloc_large(size_t count, size_t n);
 
 /* ---- the few system helpers every layer shares (tensor/sys.c) ---- */
 #include <stdio.h>
